@@ -22,7 +22,7 @@ COMMENT ON COLUMN socials.credential_ref IS 'Reference to where the account''s c
 COMMENT ON COLUMN socials.default_caption IS 'Caption used when a post does not bring its own.';
 COMMENT ON COLUMN socials.default_tags IS 'Tags added to every post, as a JSON array.';
 COMMENT ON COLUMN socials.privacy IS 'Default visibility of posts, e.g. public or private.';
-COMMENT ON COLUMN socials.rate_limit_window IS 'Minimum spacing between posts to respect the platform''s rate limit (seconds).';
+COMMENT ON COLUMN socials.rate_limit_window IS 'Length of the posting rate-limit window the platform imposes on the account.';
 COMMENT ON COLUMN socials.created_at IS 'When the account was configured.';
 
 CREATE TABLE project_socials (
