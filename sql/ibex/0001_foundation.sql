@@ -1,5 +1,5 @@
 -- ibex_core (seed 001), part 1: what every later file relies on.
--- The runner has already run CREATE SCHEMA IF NOT EXISTS ibex_core and SET LOCAL search_path TO ibex_core, public.
+-- The runner has already created the schema and set search_path to ibex_core, public.
 
 -- pgvector lives in public so that every schema of the kit shares one vector type.
 CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public;
