@@ -1,0 +1,5 @@
+"""`python -m dbkit` runs the CLI."""
+
+from .cli import main
+
+main()

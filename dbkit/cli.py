@@ -1,0 +1,129 @@
+"""The `dbkit` command: manage the embedded server, migrate, inspect; user errors are one line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+import psycopg
+
+from . import server
+from .migrate import migrate as apply_migrations
+from .migrate import plan as pending_migrations
+from .migrate import render, state
+from .errors import DbkitError
+from .url import resolve
+
+url_option = click.option("--url", help="Database URL; default: DATABASE_URL, else the embedded server.")
+dir_option = click.option(
+    "--dir", "directory", type=click.Path(path_type=Path), help="Migrations folder (default: the kit's sql/)."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def app() -> None:
+    """dbkit: explore real PostgreSQL schemas (embedded PostgreSQL 18 + pgvector by default, any server via DATABASE_URL)."""
+
+
+@app.command()
+@click.option("--port", type=int, help="Also listen on 127.0.0.1:PORT for psql and other tools.")
+def up(port: int | None) -> None:
+    """Start the embedded server (or adopt the one running) and print its URL."""
+    current = server.up(port=port)
+    click.echo(current.url)
+    if current.tcp:
+        click.echo(f"also listening on {current.tcp_url}", err=True)
+
+
+@app.command()
+def down() -> None:
+    """Stop the embedded server, whichever process started it."""
+    was_running = server.down()
+    click.echo(f"stopped the server in {server.data_dir()}" if was_running else "the server was not running")
+
+
+@app.command()
+@url_option
+@dir_option
+def status(url: str | None, directory: Path | None) -> None:
+    """Show the embedded server, the database in use and each schema's migrations (changes nothing)."""
+    current = server.status()
+    if current.running:
+        tcp = f", also on 127.0.0.1:{current.port}" if current.tcp else ""
+        click.echo(f"server    running (pid {current.pid}{tcp}), data in {current.data_dir}")
+    else:
+        click.echo(f"server    stopped, data in {current.data_dir}")
+    target = resolve(url, start=False)
+    if not target.url:
+        click.echo("database  embedded server not running: run `dbkit up`")
+        return
+    click.echo(f"database  {target.masked} ({target.source})")
+    for folder, applied, pending in state(target.url, root=directory):
+        if pending:
+            names = ", ".join(m.name for m in pending)
+            click.echo(f"  {folder.schema:<14} {applied} applied, {len(pending)} pending: {names}")
+        else:
+            click.echo(f"  {folder.schema:<14} up to date ({applied} applied)")
+
+
+@app.command()
+@url_option
+def url(url: str | None) -> None:
+    """Print the URL in use (starting the embedded server if it is the one), nothing else."""
+    click.echo(resolve(url).url)
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
+@url_option
+@click.argument("psql_args", nargs=-1, type=click.UNPROCESSED)
+def psql(url: str | None, psql_args: tuple[str, ...]) -> None:
+    """Open psql (shipped with the embedded server) on the database in use; extra arguments go to psql."""
+    binary = server.bin_dir() / "psql"
+    os.execv(binary, [str(binary), resolve(url).url, *psql_args])
+
+
+@app.command()
+@click.argument("schemas", nargs=-1)
+@url_option
+@click.option("--plan", is_flag=True, help="List pending files; write nothing.")
+@click.option("--sql", is_flag=True, help="Print the SQL that would run, a `-- file:` marker per file; write nothing.")
+@dir_option
+def migrate(schemas: tuple[str, ...], url: str | None, plan: bool, sql: bool, directory: Path | None) -> None:
+    """Apply pending migrations of SCHEMAS (folders or schema names; default: all), each file in one transaction."""
+    chosen = list(schemas) or None
+    if plan and sql:
+        raise DbkitError("--plan and --sql are exclusive; pick one")
+    if sql:
+        click.echo(render(url, chosen, root=directory))
+    elif plan:
+        pending = pending_migrations(url, chosen, root=directory)
+        for migration in pending:
+            click.echo(f"pending  {migration.schema}/{migration.name}")
+        click.echo(f"{len(pending)} file(s) pending" if pending else "nothing pending: up to date")
+    else:
+        applied = apply_migrations(
+            url, chosen, root=directory, on_applied=lambda m, ms: click.echo(f"applied  {m.schema}/{m.name} ({ms} ms)")
+        )
+        click.echo(f"{len(applied)} file(s) applied" if applied else "0 files applied: up to date")
+
+
+def main() -> None:
+    """Entry point: a kit error or a database error becomes one line on stderr and exit status 1."""
+    try:
+        app.main(standalone_mode=False)
+    except DbkitError as exc:
+        _fail(str(exc))
+    except psycopg.Error as exc:
+        _fail(f"database error: {' '.join(str(exc).split())}")
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        _fail("interrupted", code=130)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"dbkit: {message}", err=True)
+    sys.exit(code)
