@@ -16,7 +16,7 @@ from .errors import MigrationError
 from .url import Resolved
 
 if TYPE_CHECKING:
-    from .migrate import Migration
+    from .migrate import Migration, Statement
 
 _LOCK_KEY = 0x6462_6B69_74  # "dbkit": one advisory lock for every runner on a database
 
@@ -139,22 +139,20 @@ COMMENT ON TABLE dbkit.schema_migrations IS 'One row per migration file applied 
                 self.conn.execute(self._DDL)
             for statement in self._prologue(migration):
                 self.conn.execute(statement)
-            for line, statement in migration.statements():
+            for statement in migration.statements():
                 try:
-                    self.conn.execute(statement)
+                    self.conn.execute(statement.text)
                 except psycopg.Error as exc:
-                    raise self._error(migration, line, statement, exc) from None
+                    raise self._error(migration, statement, exc) from None
             duration_ms = round((time.perf_counter() - started) * 1000)
             self.conn.execute(self._ledger_row(migration, duration_ms))
         self._ledger_exists = True
         self.conn.execute("RESET search_path")  # a file may SET it for the session (orchestrator does)
         return duration_ms
 
-    def _error(self, migration: Migration, line: int, statement: str, exc: psycopg.Error) -> MigrationError:
+    def _error(self, migration: Migration, statement: Statement, exc: psycopg.Error) -> MigrationError:
         diag = exc.diag
-        position = int(diag.statement_position or 0)
-        if position:
-            line += statement.count("\n", 0, position - 1)
+        line = statement.line_at(int(diag.statement_position or 0))
         state = f"SQLSTATE {exc.sqlstate} ({type(exc).__name__})" if exc.sqlstate else type(exc).__name__
         message = diag.message_primary or str(exc).strip().splitlines()[0]
         return _located(migration, line, f"{state}: {message}", partial=not migration.transactional)
@@ -215,12 +213,12 @@ class SQLiteTarget(Target):
             if done:
                 self.conn.execute("ROLLBACK")
                 return None
-            for line, statement in migration.statements():
+            for statement in migration.statements():
                 try:
-                    self.conn.execute(statement)
+                    self.conn.execute(statement.text)
                 except sqlite3.Error as exc:
                     name = getattr(exc, "sqlite_errorname", type(exc).__name__)
-                    raise _located(migration, line, f"{name}: {exc}", partial=False) from None
+                    raise _located(migration, statement.code_line, f"{name}: {exc}", partial=False) from None
             duration_ms = round((time.perf_counter() - started) * 1000)
             self.conn.execute(
                 "INSERT INTO dbkit_schema_migrations (schema, version, name, checksum, duration_ms) VALUES (?, ?, ?, ?, ?)",

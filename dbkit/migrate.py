@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import sqlparse
 
@@ -86,18 +86,39 @@ class Migration:
             return sqlite_to_postgres(self.text)
         return self.text
 
-    def statements(self) -> list[tuple[int, str]]:
-        """(line where the statement's code starts, statement) pairs, comments-only chunks dropped."""
+    def statements(self) -> list[Statement]:
+        """The file's statements, with the lines where each starts; comment-only chunks dropped."""
         found, cursor = [], 0
         for chunk in sqlparse.split(self.sql, strip_semicolon=False):
             start = self.sql.index(chunk, cursor)
             cursor = start + len(chunk)
-            code = sqlparse.format(chunk, strip_comments=True).strip()
-            if not code:
+            code = _first_code_offset(chunk)
+            if code is None:
                 continue
-            first_code = start + chunk.index(code.split(None, 1)[0])
-            found.append((self.sql.count("\n", 0, first_code) + 1, self.sql[first_code:cursor]))
+            first_line = self.sql.count("\n", 0, start) + 1
+            found.append(Statement(chunk, first_line, first_line + chunk.count("\n", 0, code)))
         return found
+
+
+class Statement(NamedTuple):
+    """One statement: its text (leading comments included), its first line, the line its code starts."""
+
+    text: str
+    first_line: int
+    code_line: int
+
+    def line_at(self, position: int) -> int:
+        """The file line of a 1-based character position inside the statement (PostgreSQL's diag)."""
+        return self.first_line + self.text.count("\n", 0, max(position - 1, 0)) if position else self.code_line
+
+
+def _first_code_offset(chunk: str) -> int | None:
+    offset = 0
+    for token in sqlparse.parse(chunk)[0].flatten():
+        if not (token.is_whitespace or token.ttype in sqlparse.tokens.Comment):
+            return offset
+        offset += len(token.value)
+    return None
 
 
 def folders(root: Path | None = None) -> list[Folder]:

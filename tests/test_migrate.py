@@ -145,3 +145,13 @@ def test_four_concurrent_runners_apply_each_file_once(fresh_db, sql_dir):
 def _schemas(url: str) -> set[str]:
     with psycopg.connect(url) as conn:
         return {r[0] for r in conn.execute("SELECT nspname FROM pg_namespace")}
+
+
+def test_keywords_inside_comments_do_not_confuse_the_splitter(fresh_db, sql_dir):
+    sql_dir.write(
+        "alpha/0001_ok.sql",
+        "-- The runner has run CREATE SCHEMA; and SET LOCAL search_path; it's fine.\n"
+        "/* block comment: DROP TABLE note; */\n" + TABLES + "-- CREATE nothing here\nSELECT 1/0;\n",
+    )
+    with pytest.raises(MigrationError, match=r"0001_ok\.sql:6: SQLSTATE 22012"):
+        migrate(fresh_db, root=sql_dir.root)
