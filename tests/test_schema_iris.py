@@ -1,0 +1,254 @@
+"""The iris schema (sql/iris, dbkit/models/iris.py) against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from psycopg import sql
+from psycopg.errors import CheckViolation
+from psycopg.types.json import Jsonb
+from sqlalchemy.orm import Session
+
+from dbkit.models import iris
+from dbkit.models.iris import ROLES, Chain, Council, ExecutionHistory, Sprite
+
+SEED_INDEXES = {
+    "idx_sprites_name": ("sprites", "name"),
+    "idx_sprites_fingerprint": ("sprites", "fingerprint_hash"),
+    "idx_councils_domain": ("councils", "domain"),
+    "idx_chains_council_id": ("chains", "council_id"),
+    "idx_exec_history_council_id": ("execution_history", "council_id"),
+    "idx_exec_history_chain_id": ("execution_history", "chain_id"),
+    "idx_exec_history_status": ("execution_history", "status"),
+}
+NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def conn(migrated_db):
+    """A connection whose work is rolled back: the shared database stays empty."""
+    with psycopg.connect(migrated_db) as conn:
+        conn.execute("SET search_path TO iris")
+        yield conn
+        conn.rollback()
+
+
+@pytest.fixture
+def session(migrated_db):
+    engine = sa.create_engine(migrated_db.replace("postgresql://", "postgresql+psycopg://", 1))
+    with Session(engine) as session:
+        yield session
+        session.rollback()
+    engine.dispose()
+
+
+def _insert(conn, table: str, row: dict) -> dict:
+    values = [Jsonb(v) if isinstance(v, (dict, list)) else v for v in row.values()]
+    query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING *").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, row)),
+        sql.SQL(", ").join(sql.Placeholder() * len(row)),
+    )
+    cur = conn.execute(query, values)
+    return dict(zip([c.name for c in cur.description], cur.fetchone()))
+
+
+def _sprite(**overrides) -> dict:
+    row = {
+        "name": f"SOL-FORGE-{uuid.uuid4().hex[:12].upper()}",
+        "version": "1.2.3",
+        "role": "builder",
+        "capabilities": [{"name": "generate_code", "description": "writes code", "params": {}}],
+        "system_prompt": "You build.",
+        "sprite_metadata": {"author": "test", "tags": []},
+        "fingerprint_algorithm": "blake3",
+        "fingerprint_hash": "0" * 64,
+    }
+    return row | overrides
+
+
+def _council(**overrides) -> dict:
+    return {"domain": f"test-{uuid.uuid4().hex}", "sprites": [], "gate_agents": []} | overrides
+
+
+def _chain(conn, **overrides) -> dict:
+    council_id = _insert(conn, "councils", _council())["id"]
+    return {"council_id": council_id, "name": "build", "steps": [{"sprite": "x"}]} | overrides
+
+
+def _history(**overrides) -> dict:
+    row = {"council_id": uuid.uuid4(), "chain_id": uuid.uuid4(), "status": "completed", "started_at": NOW}
+    return row | overrides
+
+
+BAD_ROWS = [
+    ("ck_sprites_name_sol_forge", "sprites", {"name": "sol-forge-lowercase"}),
+    ("ck_sprites_name_sol_forge", "sprites", {"name": "SOL-FORGE-"}),
+    ("ck_sprites_version_semver", "sprites", {"version": "1.0"}),
+    ("ck_sprites_version_semver", "sprites", {"version": "v1.0.0"}),
+    ("ck_sprites_role", "sprites", {"role": "wizard"}),
+    ("ck_sprites_capabilities_array", "sprites", {"capabilities": {"name": "generate_code"}}),
+    ("ck_sprites_system_prompt_length", "sprites", {"system_prompt": "x" * 65537}),
+    ("ck_sprites_sprite_metadata_object", "sprites", {"sprite_metadata": []}),
+    ("ck_sprites_fingerprint_algorithm", "sprites", {"fingerprint_algorithm": "md5"}),
+    ("ck_sprites_fingerprint_hash", "sprites", {"fingerprint_hash": "A" * 64}),
+    ("ck_sprites_fingerprint_hash", "sprites", {"fingerprint_hash": "0" * 63}),
+    ("ck_councils_sprites_array", "councils", {"sprites": {}}),
+    ("ck_councils_gate_agents_array", "councils", {"gate_agents": {}}),
+    ("ck_councils_rules_array", "councils", {"rules": {"rule": 1}}),
+    ("ck_councils_council_metadata_object", "councils", {"council_metadata": []}),
+    ("ck_chains_steps_array", "chains", {"steps": {}}),
+    ("ck_chains_gates_array", "chains", {"gates": {}}),
+    ("ck_chains_timeout_iso8601", "chains", {"timeout": "5 minutes"}),
+    ("ck_chains_timeout_iso8601", "chains", {"timeout": "PT"}),
+    ("ck_execution_history_status", "execution_history", {"status": "running"}),
+    ("ck_execution_history_duration_ms", "execution_history", {"duration_ms": -1}),
+    ("ck_execution_history_completed_at", "execution_history", {"completed_at": NOW - timedelta(seconds=1)}),
+    ("ck_execution_history_steps_array", "execution_history", {"steps": {}}),
+    ("ck_execution_history_gates_array", "execution_history", {"gates": {}}),
+]
+
+
+def _valid_row(conn, table: str, **overrides) -> dict:
+    if table == "chains":
+        return _chain(conn, **overrides)
+    return {"sprites": _sprite, "councils": _council, "execution_history": _history}[table](**overrides)
+
+
+@pytest.mark.parametrize(("constraint", "table", "bad"), BAD_ROWS, ids=[f"{c}-{i}" for i, (c, *_) in enumerate(BAD_ROWS)])
+def test_check_refuses_bad_row(conn, constraint, table, bad):
+    row = _valid_row(conn, table, **bad)
+    with pytest.raises(CheckViolation) as caught, conn.transaction():
+        _insert(conn, table, row)
+    assert caught.value.diag.constraint_name == constraint
+
+
+def test_every_check_constraint_has_a_bad_row(conn):
+    names = {r[0] for r in conn.execute(
+        "SELECT conname FROM pg_constraint WHERE contype = 'c' AND connamespace = 'iris'::regnamespace"
+    )}
+    assert names == {c for c, _, _ in BAD_ROWS}
+
+
+@pytest.mark.parametrize("table", ["sprites", "councils", "chains", "execution_history"])
+def test_valid_row_is_accepted(conn, table):
+    assert _insert(conn, table, _valid_row(conn, table))["id"] is not None
+
+
+def test_edge_values_are_accepted(conn):
+    for role in ROLES:
+        _insert(conn, "sprites", _sprite(role=role, fingerprint_algorithm="sha256"))
+    _insert(conn, "sprites", _sprite(version="10.0.0-rc.1+build.7", system_prompt="x" * 65536))
+    for timeout in ("PT5M", "P1D", "P1DT2H30M", "PT0.5S", None):
+        _insert(conn, "chains", _chain(conn, timeout=timeout))
+    _insert(conn, "execution_history", _history(completed_at=NOW, duration_ms=0, steps=[], gates=[]))
+
+
+def test_seed_containment_query_returns_the_right_sprites(conn):
+    coder = _insert(conn, "sprites", _sprite(capabilities=[{"name": "generate_code"}, {"name": "review"}]))
+    reviewer = _insert(conn, "sprites", _sprite(capabilities=[{"name": "review", "params": {"strict": True}}]))
+    empty = _insert(conn, "sprites", _sprite(capabilities=[]))
+    ids = [coder["id"], reviewer["id"], empty["id"]]
+    query = "SELECT id FROM sprites WHERE capabilities @> %s AND id = ANY(%s)"
+    assert {r[0] for r in conn.execute(query, ('[{"name": "generate_code"}]', ids))} == {coder["id"]}
+    assert {r[0] for r in conn.execute(query, ('[{"name": "review"}]', ids))} == {coder["id"], reviewer["id"]}
+
+
+def test_containment_query_can_use_the_gin_index(conn):
+    conn.execute("SET LOCAL enable_seqscan = off")
+    plan = "\n".join(r[0] for r in conn.execute(
+        """EXPLAIN SELECT id FROM sprites WHERE capabilities @> '[{"name": "generate_code"}]'"""
+    ))
+    assert "idx_sprites_capabilities" in plan
+
+
+def test_indexes_are_the_seeds_seven_plus_gin(conn):
+    rows = conn.execute(
+        """SELECT i.relname, t.relname, a.attname, am.amname, x.indisunique, x.indisprimary
+           FROM pg_index x
+           JOIN pg_class i ON i.oid = x.indexrelid
+           JOIN pg_class t ON t.oid = x.indrelid
+           JOIN pg_am am ON am.oid = i.relam
+           JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0]
+           WHERE t.relnamespace = 'iris'::regnamespace"""
+    ).fetchall()
+    explicit = {name: (table, col) for name, table, col, _, unique, primary in rows if not (unique or primary)}
+    assert explicit == SEED_INDEXES | {"idx_sprites_capabilities": ("sprites", "capabilities")}
+    assert {name: am for name, _, _, am, _, _ in rows}["idx_sprites_capabilities"] == "gin"
+    assert sum(primary for *_, primary in rows) == 4
+    assert {name for name, *_, unique, primary in rows if unique and not primary} == {
+        "uq_sprites_name", "uq_councils_domain"
+    }
+
+
+def test_execution_history_has_no_foreign_keys(conn):
+    count = conn.execute(
+        "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = 'execution_history'::regclass"
+    ).fetchone()[0]
+    assert count == 0
+
+
+def test_every_table_and_column_has_a_comment(conn):
+    missing = conn.execute(
+        """SELECT c.relname, a.attname FROM pg_class c
+           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+           WHERE c.relnamespace = 'iris'::regnamespace AND c.relkind = 'r'
+             AND (col_description(c.oid, a.attnum) IS NULL OR obj_description(c.oid, 'pg_class') IS NULL)"""
+    ).fetchall()
+    assert missing == []
+
+
+def test_models_match_the_database(migrated_db):
+    engine = sa.create_engine(migrated_db.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={
+                "include_schemas": True,
+                "compare_type": True,
+                "include_name": lambda name, kind, _: kind != "schema" or name == "iris",
+            })
+            assert compare_metadata(context, iris.Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_models_get_server_defaults_and_load_relationships(session):
+    sprite = Sprite(**_sprite())
+    council = Council(**_council(rules=[{"quorum": 2}]))
+    council.chains = [Chain(name="build", steps=[{"sprite": "a"}]), Chain(name="ship", steps=[], timeout="PT5M")]
+    history = ExecutionHistory(**_history())
+    session.add_all([sprite, council, history])
+    session.flush()
+    for obj in (sprite, council, history):
+        session.refresh(obj)
+    assert isinstance(sprite.id, uuid.UUID)
+    assert (sprite.protected, sprite.gate_authority) == (False, False)
+    assert sprite.created is not None and council.created_at is not None and history.created_at is not None
+    assert sprite.capabilities[0]["name"] == "generate_code"
+
+    council_id = council.id
+    session.expire_all()  # what follows reads back through the database
+    loaded = session.get(Council, council_id)
+    assert sorted(c.name for c in loaded.chains) == ["build", "ship"]
+    assert all(chain.council is loaded for chain in loaded.chains)
+    found = session.scalars(
+        sa.select(Sprite).where(Sprite.capabilities.contains([{"name": "generate_code"}]), Sprite.id == sprite.id)
+    ).all()
+    assert found == [sprite]
+
+
+def test_deleting_a_council_deletes_its_chains(session):
+    council = Council(**_council(), chains=[Chain(name="build", steps=[])])
+    session.add(council)
+    session.flush()
+    chain_id = council.chains[0].id
+    session.delete(council)
+    session.flush()
+    session.expire_all()
+    assert session.get(Chain, chain_id) is None
