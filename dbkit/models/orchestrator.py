@@ -8,17 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    Numeric,
-    Text,
-    UniqueConstraint,
-    text,
+    Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, MetaData, Numeric, Text,
+    UniqueConstraint, text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
