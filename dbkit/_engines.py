@@ -171,11 +171,9 @@ class SQLiteTarget(Target):
 );"""
 
     def __init__(self, url: str) -> None:
-        from sqlalchemy.engine import make_url
-
         from .sqlite import connect
 
-        path = make_url(url).database
+        path = url.split(":///", 1)[1] if ":///" in url else ""
         if not path:
             raise MigrationError(f"{url} names no file; use sqlite:///path/to/file.db")
         self.display = url

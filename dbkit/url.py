@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from urllib.parse import urlsplit, urlunsplit
 
 from . import server
 from .errors import ConfigError
 
 __all__ = ["Resolved", "resolve", "mask", "sqlalchemy_url", "with_database"]
+
+_SCHEMES = ("postgresql", "postgres", "sqlite")  # plus SQLAlchemy's `+driver` forms
 
 
 @dataclass(frozen=True)
@@ -45,35 +45,31 @@ def resolve(url: str | Resolved | None = None, *, start: bool = True) -> Resolve
 
 def mask(url: str) -> str:
     """The URL with its password replaced by `***`, for anything shown to a person."""
-    if not url:
+    parts = urlsplit(url)
+    if not parts.password:
         return url
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return "<unparseable URL>"
-    return parsed.render_as_string(hide_password=True) if parsed.password else url
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    return urlunsplit(parts._replace(netloc=f"{userinfo.split(':', 1)[0]}:***@{host}"))
 
 
 def sqlalchemy_url(url: str, *, driver: str = "psycopg") -> str:
     """`postgresql://…` as SQLAlchemy's `postgresql+psycopg://…` (other schemes pass through)."""
-    parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername=f"postgresql+{driver}")
-    return parsed.render_as_string(hide_password=False)
+    parts = urlsplit(url)
+    if parts.scheme in ("postgresql", "postgres"):
+        return urlunsplit(parts._replace(scheme=f"postgresql+{driver}"))
+    return url
 
 
 def with_database(url: str, database: str) -> str:
     """The same server and credentials, another database."""
-    return make_url(url).set(database=database).render_as_string(hide_password=False)
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
 
 
 def _checked(url: str, where: str) -> str:
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
+    scheme = urlsplit(url).scheme.split("+", 1)[0]
+    if scheme not in _SCHEMES:
+        shown = mask(url)[:60] if "://" in url else "a string without scheme://"
         raise ConfigError(
-            f"{where} is not a database URL ({url[:40]!r}); expected e.g. postgresql://user:password@host:5432/db"
-        ) from None
-    if parsed.get_backend_name() not in ("postgresql", "sqlite"):
-        raise ConfigError(f"{where} points to {parsed.get_backend_name()}; the kit speaks PostgreSQL (and SQLite for syris)")
+            f"{where} is not a PostgreSQL URL ({shown}); expected e.g. postgresql://user:password@host:5432/db"
+        )
     return url
