@@ -109,10 +109,24 @@ def migrate(schemas: tuple[str, ...], url: str | None, plan: bool, sql: bool, di
         click.echo(f"{len(applied)} file(s) applied" if applied else "0 files applied: up to date")
 
 
+@app.command()
+@url_option
+@click.option("--port", default=8888, show_default=True, help="First port to try for JupyterLab.")
+@click.option("--browser", is_flag=True, help="Also open a web browser.")
+def lab(url: str | None, port: int, browser: bool) -> None:
+    """Get the database ready (start, migrate), then open JupyterLab on notebooks/ and print its URL."""
+    from .lab import launch
+
+    target = resolve(url)
+    applied = apply_migrations(target)
+    click.echo(f"database  {target.masked} ({target.source}), {len(applied)} migration file(s) applied")
+    launch(port=port, browser=browser, announce=click.echo)
+
+
 def main() -> None:
     """Entry point: a kit error or a database error becomes one line on stderr and exit status 1."""
     try:
-        app.main(standalone_mode=False)
+        app.main(prog_name="dbkit", standalone_mode=False)
     except DbkitError as exc:
         _fail(str(exc))
     except psycopg.Error as exc:

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -54,7 +55,7 @@ def _create_database() -> str:
 
 
 def _drop_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    name = urlsplit(url).path.lstrip("/")
     with psycopg.connect(_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

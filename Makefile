@@ -1,0 +1,34 @@
+# The two commands of the README: `make lab` (the main job) and `make test`. Both install what they need.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: lab test install up down clean
+
+lab: install  ## start the database, migrate, open JupyterLab on notebooks/ (prints its URL)
+	$(VENV)/bin/dbkit lab
+
+test: install  ## the whole suite, notebooks included
+	$(VENV)/bin/python -m pytest
+
+install: $(VENV)/.installed
+
+up: install
+	$(VENV)/bin/dbkit up
+
+down: install
+	$(VENV)/bin/dbkit down
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	touch $@
+
+clean:
+	rm -rf $(VENV) .tools build .pytest_cache

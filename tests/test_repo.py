@@ -1,0 +1,52 @@
+"""The repository's own promises: two README commands first, docs for every command, compose file, CI."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from dbkit.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def test_readme_starts_with_the_two_commands():
+    first_block = re.search(r"```sh\n(.*?)```", README, re.S).group(1)
+    commands = [line.split("#")[0].strip() for line in first_block.strip().splitlines()]
+    assert commands == ["make lab", "make test"]
+    assert README.index("```sh") < README.index("## ")
+
+
+def test_makefile_targets_exist_and_ci_runs_the_test_command():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^lab: install", makefile, re.M) and re.search(r"^test: install", makefile, re.M)
+    assert "dbkit lab" in makefile
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^make test$", ci, re.M)
+
+
+def test_every_command_is_documented():
+    for command in app.commands:
+        assert f"`dbkit {command}" in README, f"README's CLI reference lacks `dbkit {command}`"
+
+
+def test_compose_file_matches_the_readme():
+    compose = yaml.safe_load((ROOT / "docker-compose.yaml").read_text())
+    service = compose["services"]["postgres"]
+    assert re.fullmatch(r"pgvector/pgvector:0\.8\.\d+-pg18(-\w+)?", service["image"])
+    assert service["healthcheck"]["test"][0] == "CMD-SHELL" and "pg_isready" in service["healthcheck"]["test"][1]
+    volume, mount = service["volumes"][0].split(":")
+    assert volume in compose["volumes"] and mount == "/var/lib/postgresql"
+    host_port = service["ports"][0].split(":")[-2]
+    env = service["environment"]
+    url = f"postgresql://{env['POSTGRES_USER']}:{env['POSTGRES_PASSWORD']}@127.0.0.1:{host_port}/{env['POSTGRES_DB']}"
+    assert f"DATABASE_URL={url}" in README
+
+
+def test_gitignore_keeps_generated_things_out():
+    ignored = (ROOT / ".gitignore").read_text().split()
+    for entry in (".venv/", ".tools/", "build/", ".ipynb_checkpoints/"):
+        assert entry in ignored
