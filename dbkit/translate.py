@@ -12,7 +12,8 @@ types the catalogue states and one timestamp choice, and nothing else:
    the column and is dropped. Comparisons ``flag = 0|1`` in the same text (partial index
    predicates) become ``flag = FALSE|TRUE``: PostgreSQL has no ``boolean = integer`` operator.
 3. Partial indexes (``CREATE [UNIQUE] INDEX ... WHERE ...``): unchanged, the syntax is the same.
-4. JSON. ``doc TEXT [...] CHECK (json_valid(doc))`` → ``doc JSONB [...]``.
+4. JSON. ``doc TEXT [NOT NULL] CHECK ([doc IS NULL OR] json_valid(doc))`` → ``doc JSONB [NOT
+   NULL]``; the CHECK marks the column (and validates it on SQLite) and is dropped.
 5. ``BLOB`` → ``BYTEA`` (the column type).
 6. ``TIMESTAMP`` → ``TIMESTAMPTZ`` (the column type): SQLite keeps ISO-8601 UTC text, PostgreSQL
    an absolute instant. ``DEFAULT CURRENT_TIMESTAMP`` means "now" on both and stays.
@@ -43,10 +44,10 @@ _BOOLEAN_COLUMN = re.compile(
 _BOOLEAN_DEFAULT = re.compile(r"\bDEFAULT\s+([01])\b", re.IGNORECASE)
 _TRUTH = {"0": "FALSE", "1": "TRUE"}
 
-# 4. `doc TEXT CHECK (json_valid(doc))`
+# 4. `doc TEXT NOT NULL CHECK (json_valid(doc))`, `doc TEXT CHECK (doc IS NULL OR json_valid(doc))`
 _JSON_COLUMN = re.compile(
     r"^(?P<indent>\s*)(?P<name>\w+)(?P<gap>\s+)TEXT(?P<middle>[^,]*?)"
-    r"\s*CHECK\s*\(\s*json_valid\s*\(\s*(?P=name)\s*\)\s*\)",
+    r"\s*CHECK\s*\(\s*(?:(?P=name)\s+IS\s+NULL\s+OR\s+)?json_valid\s*\(\s*(?P=name)\s*\)\s*\)",
     re.IGNORECASE,
 )
 

@@ -82,6 +82,7 @@ def test_partial_indexes_are_unchanged():
     ("sqlite", "postgres"),
     [
         ("  payload     TEXT NOT NULL CHECK (json_valid(payload)),\n", "  payload     JSONB NOT NULL,\n"),
+        ("  input TEXT CHECK (input IS NULL OR json_valid(input))\n", "  input JSONB\n"),
         ("  input TEXT CHECK (json_valid(input))\n", "  input JSONB\n"),
     ],
 )
@@ -90,7 +91,10 @@ def test_json_text_becomes_jsonb(sqlite, postgres):
 
 
 def test_text_without_json_valid_stays():
-    text = "  summary TEXT,\n  name TEXT NOT NULL CHECK (length(name) > 0),\n"
+    text = (
+        "  summary TEXT,\n  name TEXT NOT NULL CHECK (length(name) > 0),\n"
+        "  doc TEXT CHECK (other IS NULL OR json_valid(doc)),\n"
+    )
     assert sqlite_to_postgres(text) == text
 
 

@@ -10,7 +10,8 @@
 --     CHECK (flag IN (0, 1))                         (the CHECK is the marker; it is dropped)
 --   ... WHERE flag = 1   (same file as the column)   ... WHERE flag = TRUE
 --   CREATE [UNIQUE] INDEX ... WHERE ...              unchanged: partial indexes are the same
---   doc TEXT CHECK (json_valid(doc))                 doc JSONB
+--   doc TEXT NOT NULL CHECK (json_valid(doc))        doc JSONB NOT NULL
+--   doc TEXT CHECK (doc IS NULL OR json_valid(doc))  doc JSONB
 --   data BLOB                                        data BYTEA
 --   at TIMESTAMP                                     at TIMESTAMPTZ
 --
@@ -26,6 +27,7 @@
 --
 -- JSON is TEXT with a json_valid() CHECK rather than a column declared JSON: SQLite gives a
 -- type named JSON NUMERIC affinity, which would store the document '42' as the integer 42.
+-- Nullable JSON columns spell out `doc IS NULL OR`: before SQLite 3.45, json_valid(NULL) is 0.
 -- Status columns carry CHECK lists written identically for both engines. Foreign keys are
 -- named table constraints: SQLite reports ON DELETE (and names) only for those when
 -- SQLAlchemy reflects the schema.

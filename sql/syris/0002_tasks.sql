@@ -27,8 +27,8 @@ CREATE TABLE steps (
   name            TEXT NOT NULL,
   status          TEXT NOT NULL,
   idempotency_key TEXT,
-  input           TEXT CHECK (json_valid(input)),
-  output          TEXT CHECK (json_valid(output)),
+  input           TEXT CHECK (input IS NULL OR json_valid(input)),
+  output          TEXT CHECK (output IS NULL OR json_valid(output)),
   started_at      TIMESTAMP,
   finished_at     TIMESTAMP,
   CONSTRAINT fk_steps_task_id FOREIGN KEY (task_id) REFERENCES tasks (id) ON DELETE CASCADE

@@ -6,7 +6,7 @@ CREATE TABLE tool_calls (
   trace_id        TEXT NOT NULL,
   step_id         INTEGER,
   tool_name       TEXT NOT NULL,
-  arguments       TEXT CHECK (json_valid(arguments)),
+  arguments       TEXT CHECK (arguments IS NULL OR json_valid(arguments)),
   idempotency_key TEXT,
   created_at      TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
   -- A tool call outlives the step that made it: it is a record, so the link is cleared.
@@ -23,7 +23,7 @@ CREATE INDEX idx_tool_calls_step_id ON tool_calls (step_id);
 CREATE TABLE tool_results (
   tool_call_id INTEGER NOT NULL PRIMARY KEY,
   status       TEXT NOT NULL,
-  result       TEXT CHECK (json_valid(result)),
+  result       TEXT CHECK (result IS NULL OR json_valid(result)),
   error        TEXT,
   completed_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
   CONSTRAINT ck_tool_results_status CHECK (status IN ('ok', 'error', 'timeout')),

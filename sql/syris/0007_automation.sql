@@ -6,7 +6,7 @@ CREATE TABLE schedules (
   name        TEXT NOT NULL,
   cron        TEXT,
   interval_s  INTEGER,
-  payload     TEXT CHECK (json_valid(payload)),
+  payload     TEXT CHECK (payload IS NULL OR json_valid(payload)),
   enabled     INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
   next_run_at TIMESTAMP,
   last_run_at TIMESTAMP,
@@ -27,7 +27,7 @@ CREATE TABLE watcher_state (
   last_tick_at TIMESTAMP,
   last_error   TEXT,
   error_count  INTEGER NOT NULL DEFAULT 0,
-  dedup_state  TEXT CHECK (json_valid(dedup_state))
+  dedup_state  TEXT CHECK (dedup_state IS NULL OR json_valid(dedup_state))
 );
 
 CREATE TABLE rules (

@@ -6,7 +6,7 @@ CREATE TABLE system_health (
   recorded_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
   component   TEXT NOT NULL,
   status      TEXT NOT NULL,
-  details     TEXT CHECK (json_valid(details)),
+  details     TEXT CHECK (details IS NULL OR json_valid(details)),
   CONSTRAINT ck_system_health_status CHECK (status IN ('ok', 'degraded', 'down'))
 );
 
