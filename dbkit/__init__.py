@@ -1,30 +1,22 @@
 """dbkit: connect to PostgreSQL (embedded by default), migrate, seed, diagram and inspect schemas."""
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
-
+from .connect import async_engine, async_session_factory, connect, engine
 from .errors import ConfigError, ConnectError, DbkitError, MigrationError, ServerError
+from .migrate import migrate, plan
+from .url import mask, resolve
 
-# name -> module: loaded on first use, so `dbkit up` does not pay for SQLAlchemy and pandas
-_LAZY = {
-    "connect": "connect",
-    "engine": "connect",
-    "async_engine": "connect",
-    "async_session_factory": "connect",
-    "migrate": "migrate",
-    "plan": "migrate",
-    "mask": "url",
-    "resolve": "url",
-}
-
-__all__ = [*_LAZY, "DbkitError", "ConfigError", "ConnectError", "MigrationError", "ServerError"]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'dbkit' has no attribute {name!r}")
+__all__ = [
+    "connect",
+    "engine",
+    "async_engine",
+    "async_session_factory",
+    "migrate",
+    "plan",
+    "mask",
+    "resolve",
+    "DbkitError",
+    "ConfigError",
+    "ConnectError",
+    "MigrationError",
+    "ServerError",
+]

@@ -110,6 +110,22 @@ def migrate(schemas: tuple[str, ...], url: str | None, plan: bool, sql: bool, di
 
 
 @app.command()
+@click.argument("schemas", nargs=-1)
+@url_option
+def check(schemas: tuple[str, ...], url: str | None) -> None:
+    """Compare the models in dbkit.models with the migrated database; list each difference (exit 1 if any)."""
+    from .check import differences
+
+    drift = differences(url, list(schemas) or None)
+    for schema, found in drift.items():
+        click.echo(f"{schema:<14} " + (f"{len(found)} difference(s)" if found else "no drift"))
+        for sentence in found:
+            click.echo(f"  - {sentence}")
+    if any(drift.values()):
+        sys.exit(1)
+
+
+@app.command()
 @url_option
 @click.option("--port", default=8888, show_default=True, help="First port to try for JupyterLab.")
 @click.option("--browser", is_flag=True, help="Also open a web browser.")
