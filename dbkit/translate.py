@@ -20,9 +20,12 @@ types the catalogue states and one timestamp choice, and nothing else:
 
 The rules read the conventions of ``sql/syris/`` (see the header of ``0001_events.sql``): one
 column definition per line, starting with the column name; type names in upper case,
-identifiers in lower case. Text after ``--`` on a line is a comment and is left alone. sqlglot can transpile SQLite to PostgreSQL, but it rewrites and
-re-formats far more than these changes (and drops comments), so the rules are regexes a reader
-can check against the list above.
+identifiers in lower case. Text after ``--`` on a line is a comment and is left alone. Every
+line stays where it was, so a line number in a PostgreSQL error points into the authored file.
+
+Why regexes and not sqlglot: its SQLite → PostgreSQL transpiler re-formats every statement,
+turns comments into ``/* */``, keeps ``json_valid()`` (which PostgreSQL lacks) and leaves the
+0/1 integers alone, so it makes neither these changes nor only these.
 """
 
 from __future__ import annotations

@@ -245,6 +245,17 @@ def test_postgres_indexes_are_the_sqlite_ones(pg, lite):
     assert sum(partial for _, partial in on_sqlite.values()) == 6
 
 
+def test_postgres_every_foreign_key_column_leads_an_index(pg):
+    unindexed = pg.execute(
+        """
+        SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c
+        WHERE c.contype = 'f' AND c.connamespace = 'syris'::regnamespace
+          AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1])
+        """
+    ).fetchall()
+    assert unindexed == []
+
+
 def test_postgres_partial_unique_index(pg):
     insert = "INSERT INTO events (trace_id, channel, event_type, payload, dedupe_key) VALUES ('t', 'c', 'e', '{}', %s)"
     pg.execute(insert, (None,))
