@@ -89,7 +89,9 @@ class _Repository(Generic[T]):
         if current is None:
             setattr(obj, key, self.org_id)
         elif uuid.UUID(str(current)) != self.org_id:
-            raise RLSContextError(f"{type(obj).__name__}.{key} is {current}, the repository's organization is {self.org_id}")
+            raise RLSContextError(
+                f"{type(obj).__name__}.{key} is {current}, the repository's organization is {self.org_id}"
+            )
 
     def _apply(self, obj: T, values: dict[str, Any]) -> T:
         self._claim(obj)

@@ -56,7 +56,7 @@ async def async_org_session(
 
 
 def scope_session(session: Session, org_id: uuid.UUID | str, *, role: str = APP_ROLE) -> None:
-    """Make every transaction `session` begins switch to `role` and set `app.current_org_id`; call before its first query."""
+    """Make each transaction of `session` switch to `role` and set `app.current_org_id`; call before any query."""
     org = _org(org_id)
 
     def _enter(_session: Session, _transaction: Any, connection: Connection) -> None:

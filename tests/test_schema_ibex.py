@@ -218,7 +218,8 @@ def test_updated_at_trigger_stamps_updates(conn, world, table):
 
 def test_every_table_with_updated_at_has_the_trigger(conn):
     with_column = {r[0] for r in conn.execute(
-        "SELECT table_name FROM information_schema.columns WHERE table_schema = 'ibex_core' AND column_name = 'updated_at'"
+        "SELECT table_name FROM information_schema.columns"
+        " WHERE table_schema = 'ibex_core' AND column_name = 'updated_at'"
     )}
     triggered = {r[0] for r in conn.execute(
         "SELECT tgrelid::regclass::text FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
@@ -349,7 +350,8 @@ def _graph(session) -> dict:
                  embedding=[0.0, 1.0] + [0.0] * 382, category=MemoryCategory.PREFERENCE)
     old.superseded_by_memory = new
     new.tags = [MemoryTag(tag="drinks", organization=org)]
-    new.versions = [MemoryVersion(version_num=n, operation=op, organization=org) for n, op in ((2, "updated"), (1, "created"))]
+    new.versions = [MemoryVersion(version_num=2, operation="updated", organization=org),
+                    MemoryVersion(version_num=1, operation="created", organization=org)]
     MemoryRelationship(organization=org, source_memory=new, target_memory=old, relationship_type="supersedes")
     session.add(org)
     session.flush()

@@ -110,6 +110,7 @@ def _children(target: str, back: str, **kw: Any) -> Any:
 
 
 ORG_FK = f"{SCHEMA}.organizations.id"
+COPIED_ORG = "Organization of the {}, copied here for row-level security."
 SLUG_FORMAT = "^[a-z0-9-]+$"
 EMAIL_FORMAT = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
@@ -399,7 +400,7 @@ class Checkpoint(Base):
 
     id: Mapped[uuid.UUID] = _pk("Checkpoint id.")
     session_id: Mapped[uuid.UUID] = _fk(f"{SCHEMA}.sessions.id", "CASCADE", "Session the snapshot belongs to.")
-    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE", "Organization of the session, copied here for row-level security.")
+    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE", COPIED_ORG.format("session"))
     sequence_number: Mapped[int] = mapped_column(comment="Position of the checkpoint within its session.")
     state: Mapped[dict[str, Any]] = mapped_column(comment="The serialised session state.")
     state_hash: Mapped[str] = mapped_column(comment="Hash of state, to verify it on resume.")
@@ -487,7 +488,10 @@ class Memory(Base):
         Index("memories_session_id_idx", "session_id"),
         Index("memories_superseded_by_idx", "superseded_by"),
         Index("memories_merged_into_idx", "merged_into"),
-        {"comment": "Agent memories with embeddings; live rows are deduplicated by content hash and searched by cosine distance."},
+        {
+            "comment": "Agent memories with embeddings; live rows are deduplicated by content hash"
+            " and searched by cosine distance."
+        },
     )
 
     id: Mapped[uuid.UUID] = _pk("Memory id.")
@@ -587,7 +591,7 @@ class MemoryVersion(Base):
 
     id: Mapped[uuid.UUID] = _pk("Version entry id.")
     memory_id: Mapped[uuid.UUID] = _fk(f"{SCHEMA}.memories.id", "CASCADE", "Memory this entry describes.")
-    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE", "Organization of the memory, copied here for row-level security.")
+    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE", COPIED_ORG.format("memory"))
     version_num: Mapped[int] = mapped_column(comment="Version number within the memory, counting from 1.")
     operation: Mapped[str] = mapped_column(
         comment="What happened: created, updated, status_changed, confidence_updated, merged or deleted."
@@ -621,7 +625,10 @@ class MemoryRelationship(Base):
         CheckConstraint("source_memory_id <> target_memory_id", name="memory_relationships_not_self"),
         Index("memory_relationships_org_id_idx", "org_id"),
         Index("memory_relationships_target_memory_id_idx", "target_memory_id"),
-        {"comment": "Typed links between memories (supersedes, contradicts, ...); the unique key also indexes the source."},
+        {
+            "comment": "Typed links between memories (supersedes, contradicts, ...);"
+            " the unique key also indexes the source."
+        },
     )
 
     id: Mapped[uuid.UUID] = _pk("Relationship id.")
@@ -659,7 +666,7 @@ class MemoryTag(Base):
         ForeignKey(f"{SCHEMA}.memories.id", ondelete="CASCADE"), primary_key=True, comment="Memory the tag is on."
     )
     tag: Mapped[str] = mapped_column(primary_key=True, comment="The label text.")
-    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE", "Organization of the memory, copied here for row-level security.")
+    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE", COPIED_ORG.format("memory"))
     created_at: Mapped[datetime] = _created_at("When the tag was attached.")
 
     memory: Mapped[Memory] = relationship(back_populates="tags")
