@@ -19,6 +19,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from dbkit.migrate import migrate
 from dbkit.models.ibex import Agent, Memory, MemoryCategory, MemoryStatus, Organization
 from dbkit.repository import AsyncBaseRepository, AsyncMemoryRepository, BaseRepository, MemoryRepository
 from dbkit.rls import RLSContextError, async_org_session, org_session, scope_session
@@ -179,6 +180,18 @@ def test_without_an_org_the_app_sees_nothing(conn, orgs):
     conn.execute("SET LOCAL ROLE ibex_app")
     assert conn.execute("SELECT current_setting('app.current_org_id', true)").fetchone()[0] == ""
     assert conn.execute("SELECT count(*) FROM memories").fetchone()[0] == 0
+
+
+def test_migrations_run_again_in_another_database_of_the_cluster(fresh_db, migrated_db):
+    # migrated_db already created the cluster-wide role: a second database must reuse it, not fail.
+    applied = migrate(fresh_db, ["ibex"])
+    assert [m.name for m in applied][-1] == "0005_row_level_security.sql"
+    with psycopg.connect(fresh_db) as conn:
+        grants = conn.execute(
+            "SELECT privilege_type FROM information_schema.role_table_grants"
+            " WHERE grantee = 'ibex_app' AND table_schema = 'ibex_core' AND table_name = 'memory_versions'"
+        ).fetchall()
+    assert sorted(g[0] for g in grants) == ["INSERT", "SELECT"]
 
 
 @pytest.mark.parametrize("statement", ["UPDATE memory_versions SET change_reason = 'x'", "DELETE FROM memory_versions"])
