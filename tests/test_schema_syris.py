@@ -9,8 +9,6 @@ from datetime import datetime, timezone
 import psycopg
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from psycopg.errors import RestrictViolation
 from sqlalchemy.orm import Session
 
@@ -123,23 +121,6 @@ def test_sqlite_foreign_keys_cascade_and_set_null(lite):
     assert lite.execute("SELECT step_id FROM tool_calls").fetchall() == [(None,)]
     lite.execute("DELETE FROM tool_calls")
     assert lite.execute("SELECT count(*) FROM tool_results").fetchone()[0] == 0
-
-
-def test_sqlite_models_match_the_database(lite):
-    path = lite.execute("PRAGMA database_list").fetchone()[2]
-    engine = sqlite.engine(path)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection,
-                opts={
-                    "compare_type": syris.sqlite_compare_type,
-                    "include_name": lambda name, kind, _: not (kind == "table" and name == "dbkit_schema_migrations"),
-                },
-            )
-            assert compare_metadata(context, syris.sqlite_metadata()) == []
-    finally:
-        engine.dispose()
 
 
 def test_sqlite_indexes_match_the_models_predicates_included(lite):
@@ -275,26 +256,6 @@ def test_postgres_every_table_and_column_has_a_comment(pg):
         """
     ).fetchall()
     assert missing == []
-
-
-def test_postgres_models_match_the_database(migrated_db):
-    engine = sa.create_engine(migrated_db.replace("postgresql://", "postgresql+psycopg://", 1))
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection,
-                opts={
-                    "include_schemas": True,
-                    "include_name": lambda name, kind, _: kind != "schema" or name == "syris",
-                    "compare_type": True,
-                },
-            )
-            assert compare_metadata(context, syris.Base.metadata) == []
-    finally:
-        engine.dispose()
-
-
-# ---------------------------------------------------------------- one model, both engines
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
