@@ -112,6 +112,22 @@ def migrate(schemas: tuple[str, ...], url: str | None, plan: bool, sql: bool, di
 @app.command()
 @click.argument("schemas", nargs=-1)
 @url_option
+@click.option("--scale", default=1, show_default=True, type=click.IntRange(min=1), help="Multiply the bulk tables.")
+@click.option("--seed", "seed_value", default=42, show_default=True, type=int, help="Same seed, same rows.")
+def seed(schemas: tuple[str, ...], url: str | None, scale: int, seed_value: int) -> None:
+    """Fill every table of SCHEMAS (default: all) with deterministic rows; replaces what is there."""
+    from .embed import embedder
+    from .seed import seed as run_seed
+
+    click.echo(f"embeddings from {embedder().name}")
+    loaded = run_seed(url, list(schemas) or None, scale=scale, seed=seed_value, progress=True)
+    for schema, rows in loaded.items():
+        click.echo(f"seeded   {schema} ({rows} rows)")
+
+
+@app.command()
+@click.argument("schemas", nargs=-1)
+@url_option
 def check(schemas: tuple[str, ...], url: str | None) -> None:
     """Compare the models in dbkit.models with the migrated database; list each difference (exit 1 if any)."""
     from .check import differences
@@ -130,12 +146,21 @@ def check(schemas: tuple[str, ...], url: str | None) -> None:
 @click.option("--port", default=8888, show_default=True, help="First port to try for JupyterLab.")
 @click.option("--browser", is_flag=True, help="Also open a web browser.")
 def lab(url: str | None, port: int, browser: bool) -> None:
-    """Get the database ready (start, migrate), then open JupyterLab on notebooks/ and print its URL."""
+    """Get the database ready (start, migrate, seed once), then open JupyterLab on notebooks/ and print its URL."""
     from .lab import launch
+
+    from .connect import connect
+    from .seed import GENERATORS, seeded
+    from .seed import seed as run_seed
 
     target = resolve(url)
     applied = apply_migrations(target)
     click.echo(f"database  {target.masked} ({target.source}), {len(applied)} migration file(s) applied")
+    with connect(target) as conn:
+        missing = [s for s in GENERATORS if s not in seeded(conn)]
+    if missing:  # once: later starts keep the data (and whatever you changed in it)
+        loaded = run_seed(target, missing, progress=True)
+        click.echo(f"seeded   {', '.join(f'{s} ({n} rows)' for s, n in loaded.items())}")
     launch(port=port, browser=browser, announce=click.echo)
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 from . import server
 from .errors import ConfigError
 
-__all__ = ["Resolved", "resolve", "mask", "sqlalchemy_url", "with_database"]
+__all__ = ["Resolved", "resolve", "mask", "sqlalchemy_url", "with_database", "database_of"]
 
 _SCHEMES = ("postgresql", "postgres", "sqlite")  # plus SQLAlchemy's `+driver` forms
 
@@ -63,6 +63,11 @@ def sqlalchemy_url(url: str, *, driver: str = "psycopg") -> str:
 def with_database(url: str, database: str) -> str:
     """The same server and credentials, another database."""
     return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+def database_of(url: str) -> str:
+    """The database name a URL points to."""
+    return urlsplit(url).path.lstrip("/")
 
 
 def _checked(url: str, where: str) -> str:

@@ -11,7 +11,6 @@ import shutil
 import tempfile
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -24,7 +23,7 @@ os.environ["DBKIT_DATA_DIR"] = str(_TMP / "pg")
 
 from dbkit import server  # noqa: E402
 from dbkit.migrate import migrate  # noqa: E402
-from dbkit.url import mask, with_database  # noqa: E402
+from dbkit.url import database_of, mask, with_database  # noqa: E402
 
 _ADMIN_URL = ""
 
@@ -55,7 +54,7 @@ def _create_database() -> str:
 
 
 def _drop_database(url: str) -> None:
-    name = urlsplit(url).path.lstrip("/")
+    name = database_of(url)
     with psycopg.connect(_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

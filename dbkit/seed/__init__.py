@@ -75,7 +75,9 @@ class _progress_bar:
     def __init__(self, schema: str, tables: list[Table]) -> None:
         from tqdm import tqdm
 
-        self.bar = tqdm(total=sum(len(t.rows) for t in tables), desc=f"seed {schema}", unit="rows", leave=True)
+        rows = sum(len(t.rows) for t in tables)
+        # disable=None: a bar on a terminal, silence when stderr is a file or a pipe (CI logs, tests)
+        self.bar = tqdm(total=rows, desc=f"seed {schema}", unit="rows", leave=True, disable=None)
 
     def __call__(self, table: Table, rows: int) -> None:
         self.bar.set_postfix_str(table.name)

@@ -1,0 +1,72 @@
+"""ER diagrams of a live schema: Mermaid text (renders inline in JupyterLab) and PNG/SVG, via eralchemy."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from .url import Resolved, resolve, sqlalchemy_url
+
+__all__ = ["mermaid", "image", "show"]
+
+
+def mermaid(schema: str, url: str | Resolved | None = None, *, sort_mode: str = "original") -> str:
+    """The schema's tables, columns (PK/FK) and foreign keys as a Mermaid `erDiagram`, read from the database."""
+    from eralchemy import render_er
+
+    target = resolve(url)
+    source = _source(target)
+    raw = render_er(source, None, mode="mermaid_er", schema=None if target.is_sqlite else schema, sort_mode=sort_mode)
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    # eralchemy wraps the markup in an HTML comment followed by a link to an online renderer: keep the markup.
+    markup = text.split("<!--", 1)[1].split("-->", 1)[0].strip()
+    markup = re.sub(rf"\b{re.escape(schema)}_(?=\w)", "", markup)  # entities are `schema_table`: one schema, drop it
+    markup = re.sub(r"\b(\w+)\((\d+),_(\d+)\)", r"\1(\2-\3)", markup)  # NUMERIC(10,_2): a comma breaks Mermaid
+    return markup
+
+
+def image(schema: str, path: str | Path, url: str | Resolved | None = None) -> Path:
+    """Render the schema as PNG or SVG (by `path`'s suffix) with graphviz, bundled by pygraphviz's wheel."""
+    from eralchemy import render_er
+
+    path = Path(path)
+    mode = {".png": "graph", ".svg": "graph_svg"}.get(path.suffix.lower())
+    if mode is None:
+        raise ValueError(f"{path.name}: pick a .png or .svg file name")
+    target = resolve(url)
+    with _quiet_stderr():  # graphviz's fontconfig complains about Debian's config on fd 2: not the reader's concern
+        render_er(_source(target), str(path), mode=mode, schema=None if target.is_sqlite else schema)
+    return path
+
+
+def show(schema: str, url: str | Resolved | None = None, *, svg: bool = True):
+    """Display the Mermaid diagram (and the SVG) in a notebook; return the Mermaid text."""
+    from IPython.display import SVG, Markdown, display
+
+    markup = mermaid(schema, url)
+    display(Markdown(f"```mermaid\n{markup}\n```"))
+    if svg:
+        with tempfile.TemporaryDirectory() as folder:
+            display(SVG(filename=str(image(schema, Path(folder) / f"{schema}.svg", url))))
+    return markup
+
+
+def _source(target: Resolved) -> str:
+    import pgvector.sqlalchemy  # noqa: F401  registers `vector` so reflection knows the type
+
+    return target.url if target.is_sqlite else sqlalchemy_url(target.url)
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
