@@ -14,7 +14,7 @@ from psycopg import sql
 from .connect import connect
 from .url import Resolved
 
-__all__ = ["query", "tables", "columns", "indexes", "sample", "explain"]
+__all__ = ["query", "tables", "columns", "indexes", "sample", "explain", "describe"]
 
 
 def query(
@@ -111,3 +111,13 @@ def explain(
 def _count(schema: str, table: str, url: str | Resolved | None) -> int:
     statement = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, table))
     return int(query(statement, url=url).iloc[0, 0])
+
+
+def describe(schema: str, table: str, *, url: str | Resolved | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Show a table's comment, columns (with comments) and indexes in a notebook; return the two frames."""
+    from IPython.display import Markdown, display
+
+    comment = query("SELECT obj_description(%s::regclass, 'pg_class')", [sql.Identifier(schema, table).as_string()], url=url)
+    cols, idx = columns(schema, table, url=url), indexes(schema, table, url=url)
+    display(Markdown(f"**{schema}.{table}**: {comment.iloc[0, 0] or '(no comment)'}"), cols, idx)
+    return cols, idx
