@@ -1,0 +1,102 @@
+"""notebooks/01_iris.ipynb, executed headlessly on the session's database; asserts on real values."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from testbook import testbook
+
+from dbkit.migrate import discover
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "01_iris.ipynb"
+TABLES = ["chains", "councils", "execution_history", "sprites"]
+
+
+@pytest.fixture(scope="module")
+def tb():
+    with testbook(NOTEBOOK, execute=True, timeout=120) as notebook:
+        yield notebook
+
+
+def _outputs(tb, tag: str) -> list:
+    cells = [c for c in tb.nb.cells if tag in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"one cell tagged {tag!r}"
+    return cells[0].outputs
+
+
+def test_ledger_lists_every_iris_file(tb):
+    assert tb.value("list(ledger['name'])") == [m.name for m in discover(["iris"])]
+    assert tb.value("len(dbkit.plan(schemas=['iris']))") == 0
+
+
+def test_seed_fills_every_table(tb):
+    rows = tb.value("{t: int(n) for t, n in zip(counts['table'], counts['rows'])}")
+    assert sorted(rows) == TABLES
+    assert all(n > 0 for n in rows.values()), rows
+    assert sum(rows.values()) == tb.value("loaded['iris']")
+
+
+def test_diagram_is_mermaid_and_svg(tb):
+    markup = tb.ref("markup")
+    assert markup.startswith("erDiagram")
+    assert all(f"{table} {{" in markup for table in TABLES)
+    assert re.search(r"councils \S+ chains", markup)  # the one foreign key
+    data = [output.get("data", {}) for output in _outputs(tb, "diagram")]
+    # Mermaid inline (as text/vnd.mermaid, or a ```mermaid block in Markdown), then the SVG
+    assert any("erDiagram" in d.get("text/vnd.mermaid", d.get("text/markdown", "")) for d in data)
+    assert any("image/svg+xml" in d for d in data)
+
+
+def test_every_table_is_described_and_queried_schema_qualified(tb):
+    for table in TABLES:
+        assert tb.value(f"len(inspect.columns('iris', '{table}'))") > 0
+        assert f"**iris.{table}**" in "".join(
+            o["data"].get("text/markdown", "") for o in _outputs(tb, f"describe-{table}") if "data" in o
+        )
+        source = next(c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if f"query-{table}" in c.metadata.get("tags", []))
+        assert f"iris.{table}" in source
+        assert len(_outputs(tb, f"query-{table}")) > 0
+
+
+def test_containment_returns_a_strict_subset(tb):
+    coders = tb.value("sorted(coders['name'])")
+    total = tb.value("int(counts.set_index('table').at['sprites', 'rows'])")
+    assert 0 < len(coders) < total
+    # The same answer computed in Python from every sprite's capabilities
+    expected = tb.value(
+        "sorted(r['name'] for r in inspect.query('SELECT name, capabilities FROM iris.sprites').to_dict('records')"
+        " if any(c['name'] == 'generate_code' for c in r['capabilities']))"
+    )
+    assert coders == expected
+    assert f"{len(coders)} of {total} sprites can generate code" in tb.cell_output_text("contains")
+
+
+def test_explain_names_the_gin_index_when_seq_scans_are_discouraged(tb):
+    gin_plan = tb.ref("gin_plan")
+    assert "Bitmap Index Scan on idx_sprites_capabilities" in gin_plan
+    assert "idx_sprites_capabilities" in tb.cell_output_text("explain-gin")
+    assert "capabilities @>" in tb.ref("default_plan")
+
+
+def test_fingerprints_match_the_prompts(tb):
+    matches = tb.value("list(fingerprints['matches_prompt'])")
+    assert matches and all(matches)
+
+
+def test_council_members_all_exist(tb):
+    listed, found = tb.value("list(map(int, member_check.iloc[0]))")
+    assert listed == found > 0
+
+
+def test_history_rollups_add_up(tb):
+    runs = tb.value("int(counts.set_index('table').at['execution_history', 'rows'])")
+    by_status = tb.value("{s: int(n) for s, n in zip(by_status['status'], by_status['runs'])}")
+    assert set(by_status) <= {"completed", "failed", "vetoed"} and sum(by_status.values()) == runs
+    # every run's chain_id joins a chain, and the per-chain outcomes add up to the run counts
+    assert tb.value("int(per_chain['runs'].sum())") == runs
+    assert tb.value("bool((per_chain['completed'] + per_chain['failed'] + per_chain['vetoed'] == per_chain['runs']).all())")
+    assert tb.value("int(failed_steps['runs'].sum())") == by_status.get("failed", 0)
+    assert tb.value("int(gatekeepers['vetoes'].sum())") == by_status.get("vetoed", 0)
