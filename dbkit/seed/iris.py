@@ -241,6 +241,8 @@ def _history(ctx: SeedContext, chains: list[dict], count: int) -> list[tuple]:
                             "started_at": moment.isoformat(), "completed_at": end.isoformat(), "duration_ms": took,
                             "tokens": r.randint(800, 24000)})
             moment = end
+            if failed:
+                break
             for gate in (g for g in gates if g["after_step"] == n):
                 vetoed = gate is veto
                 score = round(r.uniform(0.3, 0.68) if vetoed else r.uniform(0.8, 1.0), 2)
@@ -256,7 +258,7 @@ def _history(ctx: SeedContext, chains: list[dict], count: int) -> list[tuple]:
             results.append({"step": len(results), "sprite": step["sprite"], "action": step["action"], "status": "skipped"})
         output = ({"summary": f"{chain['name']} finished for {ticket}", "artifacts": [f"pr/{r.randint(1000, 9999)}"]}
                   if status == "completed" else None)
-        duration = int((moment - started).total_seconds() * 1000)
+        duration = (moment - started) // timedelta(milliseconds=1)
         rows.append((ctx.uuid(), chain["row"][1], chain["row"][0], status, started, moment, duration, results, evaluations,
                      {"ticket": ticket, "branch": f"iris/{ticket.lower()}", "requested_by": r.choice(("engineer", "scheduler", "webhook"))},
                      output, error, ctx.after(moment, max_seconds=2)))
