@@ -1,0 +1,278 @@
+"""SYRIS rows: events traced through routing, tasks, steps and tool calls to the audit log, plus the pipeline's upkeep.
+
+One `trace_id` follows an event from `events` through `routing_decisions`, `tasks`, `steps`, `tool_calls`,
+`tool_results` and `audit_events`; `audit_events.payload_ref` names `artifacts.ref_id` and `ref_task_id`
+names `tasks.id`. Most traces are history; the last 20 hours before END are live: running, pending and
+waiting tasks, the waiting ones for a pending approval (not yet expired at END) or a retry back-off.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ._context import END, START, SeedContext, Table
+
+# event type -> (channel, sources, route, task, steps as (name, tool or None)); weights follow the order
+EVENT_TYPES = {
+    "email.received": ("email", ("gmail:inbox", "gmail:support"), "triage.email", "triage_email",
+                       (("classify", None), ("summarize", "llm.complete"), ("draft_reply", "gmail.create_draft"),
+                        ("send_reply", "gmail.send"))),
+    "mention.received": ("slack", ("slack:#ops", "slack:#eng", "slack:dm"), "assistant.reply", "answer_mention",
+                         (("fetch_thread", "slack.conversations_history"), ("answer", "llm.complete"),
+                          ("post_reply", "slack.chat_postMessage"))),
+    "github.pull_request.opened": ("webhook", ("github",), "code.review", "review_pull_request",
+                                   (("fetch_diff", "github.get_pull_diff"), ("review", "llm.complete"),
+                                    ("post_review", "github.create_review"))),
+    "stripe.invoice.payment_failed": ("webhook", ("stripe",), "billing.dunning", "handle_failed_payment",
+                                      (("lookup_customer", "stripe.get_customer"), ("send_notice", "gmail.send"),
+                                       ("log_crm", "hubspot.create_note"))),
+    "pagerduty.incident.triggered": ("webhook", ("pagerduty",), "ops.incident", "incident_response",
+                                     (("acknowledge", "pagerduty.acknowledge"), ("gather_logs", "http.get"),
+                                      ("notify", "slack.chat_postMessage"))),
+    "schedule.fired": ("cron", ("scheduler",), "schedule.digest", "daily_digest",
+                       (("collect", "gmail.search"), ("summarize", "llm.complete"), ("send", "slack.chat_postMessage"))),
+}
+EVENT_WEIGHTS = (35, 20, 12, 6, 7, 20)
+RISKY = {"send_reply": "high", "send_notice": "high", "post_review": "medium", "post_reply": "low"}  # need approval
+DROP_REASONS = ("sender on blocklist", "duplicate of an event already routed", "no rule matched: logged only",
+                "bot message: ignored")
+ERRORS = {"error": ("HTTP 502 from upstream", "HTTP 429: rate limited", "invalid_grant: token expired"),
+          "timeout": ("no response within 30 s",)}
+APPROVERS = ("alice@syris.local", "bob@syris.local", "oncall@syris.local")
+SUBJECTS = ("Invoice #4471 overdue", "Can we move Thursday's call?", "Contract renewal", "Password reset request",
+            "Quarterly report draft", "Outage follow-up")
+SCHEDULES = (  # name, cron, interval_s, period in seconds (for next_run_at), enabled
+    ("daily-digest", "0 7 * * 1-5", None, 86400, True), ("weekly-report", "0 16 * * FRI", None, 604800, True),
+    ("artifact-backup", "30 2 * * *", None, 86400, True), ("dedupe-gc", "0 3 * * SUN", None, 604800, False),
+    ("inbox-poll", None, 60, 60, True), ("calendar-sync", None, 300, 300, True),
+    ("heartbeat", None, 30, 30, True), ("stale-approval-sweep", None, 900, 900, True),
+)
+WATCHERS = ("gmail", "slack", "github", "pagerduty", "calendar", "heartbeat")
+RULES = (  # name, condition, action, enabled, base priority
+    ("stripe failures to dunning", {"all": [{"field": "event_type", "op": "eq", "value": "stripe.invoice.payment_failed"}]},
+     {"route": "billing.dunning"}, True, 10),
+    ("drop newsletters", {"all": [{"field": "channel", "op": "eq", "value": "email"},
+                                  {"field": "payload.from", "op": "contains", "value": "newsletter"}]},
+     {"route": "drop"}, True, 20),
+    ("approve outbound email", {"any": [{"field": "tool", "op": "eq", "value": "gmail.send"}]},
+     {"require_approval": {"risk": "high", "expires_in_s": 86400}}, True, 5),
+    ("page on critical incidents", {"all": [{"field": "payload.urgency", "op": "eq", "value": "high"}]},
+     {"route": "ops.incident", "notify": "#ops"}, True, 15),
+    ("review PRs from humans", {"all": [{"field": "payload.author_type", "op": "eq", "value": "User"}]},
+     {"route": "code.review"}, True, 50),
+    ("mute #random", {"all": [{"field": "payload.channel", "op": "eq", "value": "#random"}]}, {"route": "drop"}, False, 90),
+    ("weekend digest off", {"all": [{"field": "schedule", "op": "eq", "value": "daily-digest"},
+                                    {"field": "weekday", "op": "in", "value": ["Sat", "Sun"]}]}, {"skip": True}, True, 30),
+    ("default triage", {"all": []}, {"route": "triage.email"}, True, 100),
+)
+COMPONENTS = ("pipeline", "scheduler", "gmail-watcher", "slack-watcher", "database", "llm-gateway")
+ALARMS = (  # dedupe key, severity, title
+    ("health:llm-gateway:degraded", "warning", "LLM gateway p95 latency above 8 s"),
+    ("watcher:gmail:auth", "critical", "Gmail watcher cannot refresh its OAuth token"),
+    ("queue:backlog", "warning", "More than 50 tasks waiting for over 10 minutes"),
+    ("approvals:stale", "info", "Approvals pending for more than 12 hours"),
+    ("disk:artifacts", "warning", "Artifact store above 85% of its quota"),
+)
+
+
+def generate(ctx: SeedContext) -> list[Table]:
+    out = {name: [] for name in ("events", "routing_decisions", "tasks", "steps", "tool_calls", "tool_results",
+                                 "idempotency_outcomes", "artifacts", "audit_events", "approvals")}
+    history, live = 140 * ctx.scale, 24 * ctx.scale
+    moments = sorted([ctx.timestamp(START, END - timedelta(days=2)) for _ in range(history)]
+                     + [ctx.timestamp(END - timedelta(hours=20), END - timedelta(minutes=10)) for _ in range(live)])
+    for n, at in enumerate(moments):
+        _trace(ctx, out, at, live=n >= history)
+    t = Table
+    return [
+        t("events", ("id", "trace_id", "channel", "source", "event_type", "payload", "dedupe_key", "ingested_at"), out["events"]),
+        t("routing_decisions", ("id", "event_id", "trace_id", "route", "reason", "decided_at"), out["routing_decisions"]),
+        t("tasks", ("id", "trace_id", "name", "status", "attempts", "next_wake_time", "created_at", "updated_at"), out["tasks"]),
+        t("steps", ("id", "task_id", "seq", "name", "status", "idempotency_key", "input", "output", "started_at", "finished_at"),
+          out["steps"]),
+        t("tool_calls", ("id", "trace_id", "step_id", "tool_name", "arguments", "idempotency_key", "created_at"), out["tool_calls"]),
+        t("tool_results", ("tool_call_id", "status", "result", "error", "completed_at"), out["tool_results"]),
+        t("idempotency_outcomes", ("idempotency_key", "outcome", "created_at", "expires_at"), out["idempotency_outcomes"]),
+        t("artifacts", ("id", "ref_id", "content_type", "ciphertext", "redacted", "created_at"), out["artifacts"]),
+        t("audit_events", ("id", "trace_id", "timestamp", "type", "outcome", "tool_name", "ref_task_id", "summary", "payload_ref"),
+          out["audit_events"]),
+        t("approvals", ("id", "trace_id", "action", "risk", "status", "requested_at", "expires_at", "decided_at", "decided_by"),
+          out["approvals"]),
+        t("schedules", ("id", "name", "cron", "interval_s", "payload", "enabled", "next_run_at", "last_run_at"), _schedules(ctx)),
+        t("watcher_state", ("watcher_id", "last_tick_at", "last_error", "error_count", "dedup_state"), _watchers(ctx)),
+        t("rules", ("id", "name", "condition", "action", "enabled", "priority"),
+          [(i, name, cond, act, on, base + ctx.random.randint(0, 4)) for i, (name, cond, act, on, base) in enumerate(RULES, 1)]),
+        *_health(ctx),
+    ]
+
+
+def _add(out: dict, table: str, *values) -> int:
+    row_id = len(out[table]) + 1
+    out[table].append((row_id, *values))
+    return row_id
+
+
+def _ms(ctx: SeedContext, low: int, high: int) -> timedelta:
+    return timedelta(milliseconds=ctx.random.randint(low, high))
+
+
+def _artifact(ctx: SeedContext, out: dict, content_type: str, at, redacted: bool) -> str:
+    ref = f"art_{ctx.random.getrandbits(64):016x}"
+    sealed = ctx.random.randbytes(12 + ctx.random.randint(64, 1500) + 16)  # AES-GCM shape: nonce, body, tag
+    _add(out, "artifacts", ref, content_type, sealed, redacted, at)
+    return ref
+
+
+def _audit(out: dict, trace: str, when, kind: str, outcome: str, tool=None, task=None, summary=None, ref=None) -> None:
+    _add(out, "audit_events", trace, when, kind, outcome, tool, task, summary, ref)
+
+
+def _trace(ctx: SeedContext, out: dict, at, *, live: bool) -> None:
+    r = ctx.random
+    event_type = ctx.choice(list(EVENT_TYPES), EVENT_WEIGHTS)
+    channel, sources, route, task_name, plan = EVENT_TYPES[event_type]
+    trace, source, tag = f"tr_{r.getrandbits(64):016x}", r.choice(sources), f"{r.getrandbits(48):012x}"
+    payload = {"email": {"from": f"{ctx.fake.user_name()}@{r.choice(('acme.io', 'gmail.com', 'initech.com'))}",
+                         "subject": r.choice(SUBJECTS), "message_id": f"<{tag}@mail.gmail.com>"},
+               "slack": {"channel": source[6:] if source != "slack:dm" else "D04", "user": f"U0{tag[:8].upper()}",
+                         "text": "@syris can you summarise this thread?", "ts": f"{int(at.timestamp())}.{tag[:6]}"},
+               "webhook": {"delivery": tag, "source": source, "urgency": r.choice(("high", "low"))},
+               "cron": {"schedule": "daily-digest", "fired_at": at.isoformat()}}[channel]
+    dedupe = None if channel == "cron" or r.random() < 0.08 else f"{source}:{tag}"
+    event_id = _add(out, "events", trace, channel, source, event_type, payload, dedupe, at)
+    raw = _artifact(ctx, out, "message/rfc822" if channel == "email" else "application/json", at, channel == "email")
+    _audit(out, trace, at, "event.ingested", "success", summary=f"{channel} {event_type} from {source}", ref=raw)
+    decided = at + _ms(ctx, 15, 400)
+    dropped = not live and r.random() < 0.1
+    reason = r.choice(DROP_REASONS) if dropped else f"rule matched: event_type = {event_type}"
+    _add(out, "routing_decisions", event_id, trace, "drop" if dropped else route, reason, decided)
+    _audit(out, trace, decided, "routing.decided", "success", summary=f"route {'drop' if dropped else route}: {reason}")
+    if not dropped:
+        _task(ctx, out, trace, task_name, plan, decided + _ms(ctx, 5, 200), live)
+
+
+def _outcome(ctx: SeedContext, plan, live: bool) -> tuple[str | None, str, int | None]:
+    """(approval status or None, how the task ends, the step where it stops or None)."""
+    r = ctx.random
+    risky = next((i for i, (step, _) in enumerate(plan) if step in RISKY), None)
+    approval = None
+    if risky is not None and r.random() < (0.7 if live else 0.35):
+        approval = "pending" if live else ctx.choice(("approved", "denied", "expired"), (70, 15, 15))
+    if approval in ("pending", "denied", "expired"):
+        return approval, "waiting" if approval == "pending" else "cancelled", risky
+    kind = ctx.choice(("running", "pending", "backoff", "succeeded"), (4, 2, 2, 3)) if live else (
+        "failed" if r.random() < 0.14 else "succeeded")
+    return approval, kind, 0 if kind == "pending" else None if kind == "succeeded" else r.randrange(1, len(plan))
+
+
+def _task(ctx: SeedContext, out: dict, trace: str, name: str, plan, created, live: bool) -> None:
+    r = ctx.random
+    task_id = len(out["tasks"]) + 1
+    _audit(out, trace, created, "task.created", "success", task=task_id, summary=name)
+    approval, kind, stop = _outcome(ctx, plan, live)
+    status = "waiting" if kind == "backoff" else kind
+    moment, attempts, wake = created + _ms(ctx, 10, 3000), 1, None
+    for seq, (step, tool) in enumerate(plan):
+        key = f"{trace}:{task_id}:{seq + 1}:{step}" if tool else None
+        if stop is not None and seq >= stop and (seq > stop or kind == "pending"):
+            if status in ("running", "waiting", "pending"):  # not reached yet; failed and cancelled tasks stop here
+                _add(out, "steps", task_id, seq + 1, step, "pending", key, {"trace_id": trace, "seq": seq + 1}, None, None, None)
+            continue
+        started, step_id = moment, len(out["steps"]) + 1
+        step_status, output = "succeeded", {"ok": True}
+        if approval and step in RISKY:
+            expires = moment + timedelta(hours=24)
+            decided = None if approval == "pending" else expires if approval == "expired" else moment + _ms(ctx, 60_000, 7_200_000)
+            _add(out, "approvals", trace, f"{tool}: {step.replace('_', ' ')} for {name}", RISKY[step], approval, moment, expires,
+                 decided, None if not decided else "system" if approval == "expired" else r.choice(APPROVERS))
+            _audit(out, trace, moment, "approval.requested", "success", tool, task_id, f"{step} needs {RISKY[step]}-risk approval")
+            if decided:
+                outcome = {"approved": "success", "denied": "denied", "expired": "failure"}[approval]
+                _audit(out, trace, decided, f"approval.{approval}", outcome, tool, task_id)
+                moment = decided
+            if approval == "pending":
+                step_status, output, wake = "waiting", None, expires
+            elif approval != "approved":
+                step_status, output = "cancelled", None
+        if step_status == "succeeded" and tool:
+            results = ["ok"]
+            if seq == stop and kind in ("failed", "backoff"):
+                results = [ctx.choice(("error", "timeout"), (3, 1)) for _ in range(3 if kind == "failed" else r.randint(1, 2))]
+            elif seq == stop and kind == "running":
+                results = [None]  # in flight at END: a call without a result yet
+            elif r.random() < 0.1:
+                results = [ctx.choice(("error", "timeout"), (3, 1)), "ok"]
+            for result in results:
+                moment = _call(ctx, out, trace, step_id, tool, key, moment, result, task_id)
+            attempts = max(attempts, len(results))
+            if results[-1] != "ok":
+                step_status, output = {"failed": "failed", "running": "running", "backoff": "waiting"}[kind], None
+                wake = moment + timedelta(seconds=30 * 2 ** len(results)) if kind == "backoff" else None
+        elif not tool:
+            moment += _ms(ctx, 5, 400)
+            output = {"label": r.choice(("billing", "scheduling", "support", "newsletter")), "confidence": round(r.uniform(0.6, 1), 2)}
+        finished = moment if step_status in ("succeeded", "failed", "cancelled") else None
+        _add(out, "steps", task_id, seq + 1, step, step_status, key, {"trace_id": trace, "seq": seq + 1}, output, started, finished)
+        moment += _ms(ctx, 5, 500)
+    if status in ("succeeded", "failed", "cancelled"):
+        outcome = "success" if status == "succeeded" else "denied" if approval == "denied" else "failure"
+        _audit(out, trace, moment, f"task.{status}", outcome, task=task_id, summary=f"{name} {status} after {attempts} attempt(s)")
+    out["tasks"].append((task_id, trace, name, status, attempts, wake, created, moment))
+
+
+def _call(ctx: SeedContext, out: dict, trace: str, step_id: int, tool: str, key, at, result, task_id: int):
+    r = ctx.random
+    call_id = _add(out, "tool_calls", trace, step_id, tool, {"request_id": f"req_{r.getrandbits(40):010x}", "step": step_id}, key, at)
+    if result is None:
+        return at
+    done = at + (timedelta(seconds=30) if result == "timeout" else _ms(ctx, 80, 9000))
+    value = {"ok": True, "id": f"{tool.split('.')[0]}_{r.getrandbits(32):08x}"} if result == "ok" else None
+    error = None if result == "ok" else r.choice(ERRORS[result])
+    out["tool_results"].append((call_id, result, value, error, done))
+    ref = _artifact(ctx, out, "application/json", done, tool.startswith("gmail")) if result == "ok" and r.random() < 0.4 else None
+    _audit(out, trace, done, "tool.call", "success" if result == "ok" else "failure", tool, task_id,
+           f"{tool} {result}" + (f": {error}" if error else ""), ref)
+    if result == "ok" and key:
+        out["idempotency_outcomes"].append((key, {"status": "ok", "tool_call_id": call_id, "result": value}, done,
+                                            done + timedelta(days=30)))
+    return done + _ms(ctx, 5, 200)
+
+
+def _schedules(ctx: SeedContext) -> list[tuple]:
+    rows = []
+    for i, (name, cron, interval, period, enabled) in enumerate(SCHEDULES, 1):
+        last = END - timedelta(seconds=ctx.random.uniform(0, period))
+        rows.append((i, name, cron, interval, {"task": name.replace("-", "_")}, enabled,
+                     last + timedelta(seconds=period) if enabled else None, last))
+    return rows
+
+
+def _watchers(ctx: SeedContext) -> list[tuple]:
+    r, rows = ctx.random, []
+    for watcher in WATCHERS:
+        errors = ctx.choice((0, 0, 0, 1, 4))
+        rows.append((watcher, END - _ms(ctx, 1000, 120_000), r.choice(ERRORS["error"]) if errors else None, errors,
+                     {"cursor": f"{r.getrandbits(48):012x}", "seen": [f"{r.getrandbits(32):08x}" for _ in range(3)]}))
+    return rows
+
+
+def _health(ctx: SeedContext) -> list[Table]:
+    r, health, alarms = ctx.random, [], []
+    open_keys = r.sample(range(len(ALARMS)), 2)  # at most one open alarm per key: the partial unique index
+    ticks = 60 * ctx.scale
+    for k in range(ticks):
+        at = END - timedelta(minutes=30 * (ticks - k))
+        for component in COMPONENTS:
+            sick = component == "llm-gateway" and 0 in open_keys and k > ticks - 6
+            status = "degraded" if sick else ctx.choice(("ok", "degraded", "down"), (96, 3, 1))
+            health.append((len(health) + 1, at, component, status,
+                           {"latency_ms": r.randint(4000, 12000) if sick else r.randint(20, 900), "queue_depth": r.randint(0, 40)}))
+    for i, (key, severity, title) in enumerate(ALARMS):
+        for n in range(r.randint(1, 3)):  # resolved history of the same key
+            opened = ctx.timestamp(START, END - timedelta(days=7))
+            alarms.append((len(alarms) + 1, key, severity, "resolved", title, opened, ctx.after(opened, max_seconds=6 * 3600)))
+        if i in open_keys:
+            status = "open" if i == open_keys[0] or r.random() < 0.5 else "acknowledged"
+            alarms.append((len(alarms) + 1, key, severity, status, title, END - _ms(ctx, 600_000, 10_000_000), None))
+    return [Table("system_health", ("id", "recorded_at", "component", "status", "details"), health),
+            Table("alarms", ("id", "dedupe_key", "severity", "status", "title", "opened_at", "resolved_at"), alarms)]
