@@ -141,6 +141,16 @@ def check(schemas: tuple[str, ...], url: str | None) -> None:
         sys.exit(1)
 
 
+@app.command(name="run")
+@click.argument("notebooks", nargs=-1)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("build"), show_default=True, help="Output folder.")
+def run_notebooks(notebooks: tuple[str, ...], out: Path) -> None:
+    """Execute NOTEBOOKS (name prefixes; default: all) headlessly into --out as .ipynb and offline HTML."""
+    from .run import run
+
+    run(list(notebooks) or None, out=out, announce=click.echo)
+
+
 @app.command()
 @url_option
 @click.option("--port", default=8888, show_default=True, help="First port to try for JupyterLab.")

@@ -17,13 +17,13 @@ def mermaid(schema: str, url: str | Resolved | None = None, *, sort_mode: str = 
     """The schema's tables, columns (PK/FK) and foreign keys as a Mermaid `erDiagram`, read from the database."""
     from eralchemy import render_er
 
-    target = resolve(url)
-    source = _source(target)
-    raw = render_er(source, None, mode="mermaid_er", schema=None if target.is_sqlite else schema, sort_mode=sort_mode)
+    metadata = _reflect(schema, resolve(url))
+    raw = render_er(metadata, None, mode="mermaid_er", sort_mode=sort_mode)
     text = raw.decode() if isinstance(raw, bytes) else raw
     # eralchemy wraps the markup in an HTML comment followed by a link to an online renderer: keep the markup.
     markup = text.split("<!--", 1)[1].split("-->", 1)[0].strip()
-    markup = re.sub(rf"\b{re.escape(schema)}_(?=\w)", "", markup)  # entities are `schema_table`: one schema, drop it
+    for table in metadata.tables.values():  # entities are named `schema_table`: one schema, so drop it
+        markup = re.sub(rf"\b{re.escape(schema)}_{re.escape(table.name)}\b", table.name, markup)
     markup = re.sub(r"\b(\w+)\((\d+),_(\d+)\)", r"\1(\2-\3)", markup)  # NUMERIC(10,_2): a comma breaks Mermaid
     return markup
 
@@ -36,28 +36,37 @@ def image(schema: str, path: str | Path, url: str | Resolved | None = None) -> P
     mode = {".png": "graph", ".svg": "graph_svg"}.get(path.suffix.lower())
     if mode is None:
         raise ValueError(f"{path.name}: pick a .png or .svg file name")
-    target = resolve(url)
+    metadata = _reflect(schema, resolve(url))
     with _quiet_stderr():  # graphviz's fontconfig complains about Debian's config on fd 2: not the reader's concern
-        render_er(_source(target), str(path), mode=mode, schema=None if target.is_sqlite else schema)
+        render_er(metadata, str(path), mode=mode)
     return path
 
 
 def show(schema: str, url: str | Resolved | None = None, *, svg: bool = True):
     """Display the Mermaid diagram (and the SVG) in a notebook; return the Mermaid text."""
-    from IPython.display import SVG, Markdown, display
+    from IPython.display import SVG, display
 
     markup = mermaid(schema, url)
-    display(Markdown(f"```mermaid\n{markup}\n```"))
+    # JupyterLab (4.1+) and nbconvert render this MIME type as a diagram; other front ends show the text.
+    display({"text/vnd.mermaid": markup, "text/plain": markup}, raw=True)
     if svg:
         with tempfile.TemporaryDirectory() as folder:
             display(SVG(filename=str(image(schema, Path(folder) / f"{schema}.svg", url))))
     return markup
 
 
-def _source(target: Resolved) -> str:
+def _reflect(schema: str, target: Resolved):
+    """The live schema as SQLAlchemy metadata (reflected here, so the engine is disposed of)."""
     import pgvector.sqlalchemy  # noqa: F401  registers `vector` so reflection knows the type
+    from sqlalchemy import MetaData, create_engine
 
-    return target.url if target.is_sqlite else sqlalchemy_url(target.url)
+    engine = create_engine(target.url if target.is_sqlite else sqlalchemy_url(target.url))
+    try:
+        metadata = MetaData()
+        metadata.reflect(engine, schema=None if target.is_sqlite else schema)
+        return metadata
+    finally:
+        engine.dispose()
 
 
 @contextlib.contextmanager
