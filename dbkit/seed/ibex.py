@@ -1,0 +1,432 @@
+"""IBEX rows (`ibex_core`): three tenants, their people, agents, tokens, directives, sessions and memories.
+
+Memory texts come from a template grammar: five categories, each template with a reworded form (the
+near-duplicates that were merged) and an older slot value (the facts that were superseded). Agents draw their
+memories from one bounded pool of texts, so `--scale` multiplies rows while the number of distinct texts to
+embed, and so the embedding time, stays bounded; the unique index is per (org, agent), so reuse is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import string
+from datetime import timedelta
+from decimal import Decimal
+
+from ._context import END, START, SeedContext, Table
+
+__all__ = ["generate", "PARAPHRASES", "CURATED"]
+
+ORGS = (("Acme Robotics", "enterprise", "active"), ("Northwind Labs", "pro", "active"), ("Tinkerbox", "free", "trial"))
+SIZES = {"enterprise": (10, 5), "pro": (7, 4), "free": (4, 3)}  # users, agents per org at scale 1
+AGENT_KINDS = (  # name | description | tags | tools
+    "Support Copilot|Answers customer tickets and drafts replies|support customer-facing|zendesk kb_search",
+    "Release Captain|Coordinates deploys, freezes and rollbacks|deploy internal|github argocd",
+    "Billing Assistant|Explains invoices and handles refund requests|billing customer-facing|stripe",
+    "Incident Scribe|Keeps incident timelines and writes postmortems|oncall internal|pagerduty slack",
+    "Research Scout|Summarises papers, docs and competitor news|research beta|web_search pdf_reader",
+    "Code Reviewer|Reviews pull requests for risk and style|code internal|github sentry",
+    "Onboarding Guide|Walks new hires through accounts and first tasks|hr internal|notion okta",
+    "Sales Concierge|Prepares demos and answers pre-sales questions|sales customer-facing|hubspot",
+)
+DIRECTIVES = (  # name | description | tags | rules (version n keeps the first n + 1)
+    "tone-of-voice|How agents talk to customers|support|Be friendly and plain-spoken.|Never promise delivery dates."
+    "|Use the customer's name once.|Close with a concrete next step.",
+    "deploy-safety|Guard rails for anything that touches production|deploy|Never deploy on Fridays after 15:00 UTC."
+    "|Require a green canary for 30 minutes.|Post the rollback command before deploying.|Page the owner on failure.",
+    "data-retention|What may be remembered and for how long|privacy|Do not store payment card numbers."
+    "|Expire episodic memories after 180 days.|Redact emails in summaries.|Honour deletion requests within 24 hours.",
+    "code-review|What a review must check|code|Flag missing tests.|Flag schema changes without a migration."
+    "|Ask for a rollout plan on risky changes.|Keep comments actionable.",
+)
+# Version statuses per directive name: never two active versions of one name.
+PATTERNS = ("active", "deprecated active", "deprecated active draft", "deprecated deprecated active review", "draft",
+            "active revoked", "revoked draft")
+MODELS = ("gpt-4o-mini", "claude-3-5-sonnet", "llama-3.1-70b", "mistral-large")
+TOKEN_KINDS = {"pat": "pat", "org_token": "org", "service_token": "svc", "marketplace": "mkt"}
+SESSION_STATUSES = ("initializing", "active", "suspended", "resuming", "completed", "failed", "abandoned")
+SESSION_WEIGHTS = (2, 6, 2, 1, 14, 3, 2)
+SOURCES, SOURCE_WEIGHTS = ("extracted", "user_provided", "inferred", "imported"), (55, 20, 15, 10)
+_SLOTS = """\
+who: the user|Priya|Marcus|the on-call engineer|the product manager|the finance lead|the design lead|the CTO|Kenji|Sofia
+length: concise|detailed|step-by-step|bullet-point|short|thorough
+lead: code|a one-line summary|the recommendation|a diagram|the numbers|an example
+env: staging|production|the canary cluster|the EU region|QA|the sandbox
+weekday: Monday|Tuesday|Wednesday|Thursday|Friday
+time: 09:00|10:30|13:00|14:00|16:30|18:00
+service: billing|search|auth|notifications|checkout|ingestion|reporting|mobile API|webhooks|recommendations
+infra: Kubernetes|ECS Fargate|a pair of VMs|AWS Lambda|Cloud Run|Nomad
+region: us-east-1|eu-west-1|eu-central-1|ap-southeast-2|us-west-2
+team: platform|payments|growth|data|mobile|support|security|infrastructure
+plan: Starter|Team|Business|Enterprise|annual|monthly
+nth: 1st|3rd|5th|10th|15th|20th|28th
+rpm: 60|100|300|600|1,000|5,000
+truth: Terraform/infrastructure state|PagerDuty/on-call schedules|Jira/sprint tickets|Linear/sprint tickets\
+|Figma/design specs|Confluence/runbooks|Notion/runbooks|LaunchDarkly/feature flags|Datadog/error budgets\
+|Google Docs/incident timelines
+pgver: 14|15|16|17
+days: 7|14|30|35|90
+ui: dark mode|compact tables|large fonts|a collapsed sidebar|keyboard shortcuts|high-contrast colours
+language: Python|TypeScript|Go|Rust|Kotlin|SQL|Java
+channel: Slack|Microsoft Teams|SMS|a phone call|WhatsApp
+notes: a bulleted list of decisions|a short paragraph|a table of owners and due dates|action items only
+datefmt: ISO 8601|day month year|month day, year|DD/MM/YYYY
+currency: euros|US dollars|British pounds|Japanese yen
+severity: SEV3|SEV4|low-priority|non-customer-facing
+trigger: a deploy fails|a customer asks for a refund|the user pastes a stack trace|a test turns flaky\
+|a question is about invoices|an alert fires at night|someone asks for production data\
+|a pull request touches the database schema
+action: open a ticket before doing anything else|ask which environment is affected|summarise the error in one sentence\
+|link the relevant runbook|loop in the owning team|suggest a rollback plan
+habit: reviews the diff twice|asks for a written summary|checks the dashboards|runs the tests locally\
+|reads the changelog|pings the owning team
+activity: merging a pull request|a release|the weekly sync|signing off a budget|a customer call|an incident review
+topic: cost|latency|security|test coverage|the rollout plan|data retention|accessibility
+forbidden: restart production services|change a customer's billing plan|delete customer data|merge to main\
+|rotate API keys|email customers directly|disable alerts
+badhabit: repeat the question back|skip the actual error message|hedge without a recommendation\
+|include long disclaimers|ignore the previous answer
+date: January 14|February 3|February 27|March 9|March 30|April 17|May 6|May 22|June 11|July 2|July 29|August 18\
+|September 8|September 24|October 13
+minutes: 12|25|40|55|90|130
+cause: an expired TLS certificate|a bad feature flag|a full disk|a runaway cron job|a misconfigured load balancer\
+|a database failover|a DNS change
+project: the onboarding revamp|SSO support|usage-based pricing|the mobile offline mode|the audit log export\
+|the new search ranking|SOC 2 evidence collection
+bug: memory leak|race condition|timezone bug|N+1 query|deadlock|cache stampede
+customer: Globex|Initech|Umbrella Health|Stark Logistics|Wayne Retail|Hooli|Soylent Foods
+symptom: slow page loads|duplicate emails|missing invoices|failed logins|stale search results|timeouts on export
+lesson: alerts need clearer owners|the rollback took too long|staging data was too small to catch it\
+|the runbook was out of date|nobody watched the error budget
+vault: Vault|AWS Secrets Manager|1Password|GCP Secret Manager
+role: backend engineer|designer|support agent|data analyst|sales engineer
+app: GitHub|Linear|Jira|Figma|Notion|Google Workspace|Okta
+amount: 100 euros|500 US dollars|1,000 US dollars|250 British pounds
+billingtool: Stripe|Chargebee|the admin console
+users: 50|200|1,000|5,000
+sev: 1|2|3
+pager: PagerDuty|incident.io|Opsgenie|FireHydrant
+slack: #deploys|#releases|#eng-announce|#ops"""
+S = {k: [tuple(v.split("/")) if "/" in v else v for v in vs.split("|")]
+     for k, vs in (line.split(": ", 1) for line in _SLOTS.splitlines())}
+TEMPLATES = (  # category tag: text || the same facts reworded
+    "factual deploy: Deploys to {env} happen every {weekday} at {time} UTC."
+    " || Every {weekday} at {time} UTC is the deploy window for {env}.",
+    "factual infra: The {service} service runs on {infra} in {region}. || {infra} in {region} hosts the {service} service.",
+    "factual oncall: The {team} team owns the {service} service and its on-call rotation."
+    " || On-call for the {service} service belongs to the {team} team.",
+    "factual billing: Invoices for {plan} customers are issued on the {nth} of each month."
+    " || {plan} customers get billed on the {nth} of every month.",
+    "factual api: The {service} API allows {rpm} requests per minute per token."
+    " || Each token may call the {service} API {rpm} times a minute.",
+    "factual docs: {truth[0]} is the source of truth for {truth[1]}."
+    " || For {truth[1]}, the team relies on {truth[0]} as the single source of truth.",
+    "factual database: The {service} database runs PostgreSQL {pgver} with {days}-day backup retention."
+    " || Backups of the {service} database (PostgreSQL {pgver}) are kept for {days} days.",
+    "preference style: {who} prefers {length} answers with {lead} first. || When answering {who}, be {length} and lead with {lead}.",
+    "preference ui: {who} likes the dashboard with {ui}. || {who} asked for {ui} in the dashboard.",
+    "preference code: {who} wants code samples in {language}. || Code examples for {who} should be written in {language}.",
+    "preference communication: {who} prefers to be contacted on {channel} rather than by email."
+    " || Reach {who} on {channel}, not by email.",
+    "preference meetings: {who} likes meeting notes as {notes}. || Meeting notes for {who} should be {notes}.",
+    "preference formatting: {who} wants dates written as {datefmt} and amounts in {currency}."
+    " || Write dates as {datefmt} and money in {currency} for {who}.",
+    "preference oncall: {who} does not want to be paged for {severity} incidents outside working hours."
+    " || Outside working hours, do not page {who} for {severity} incidents.",
+    "behavioral support: When {trigger}, the agent should {action}. || The agent's rule: if {trigger}, {action}.",
+    "behavioral review: {who} usually {habit} before {activity}. || Before {activity}, {who} typically {habit}.",
+    "behavioral questions: {who} tends to ask follow-up questions about {topic} after {activity}."
+    " || After {activity}, expect {who} to ask about {topic}.",
+    "behavioral safety: The agent must never {forbidden} without explicit approval from {who}."
+    " || Without approval from {who}, the agent may not {forbidden}.",
+    "behavioral tone: {who} gets frustrated when answers {badhabit}. || Answers that {badhabit} annoy {who}.",
+    "behavioral escalation: Escalate to the {team} team when {trigger}. || If {trigger}, hand it over to the {team} team.",
+    "behavioral notifications: {who} ignores messages sent after {time} and reads them the next morning."
+    " || Messages to {who} after {time} wait until the next morning.",
+    "episodic incident: On {date}, the {service} service had a {minutes}-minute outage caused by {cause}."
+    " || {cause} took the {service} service down for {minutes} minutes on {date}.",
+    "episodic decision: On {date}, {who} approved moving the {service} service to {infra}."
+    " || {who} signed off on migrating {service} to {infra} on {date}.",
+    "episodic planning: In the sync on {date}, {who} asked to prioritise {project}."
+    " || {who} made {project} the top priority at the {date} sync.",
+    "episodic debugging: On {date}, the agent helped {who} track down a {bug} in the {service} service."
+    " || The agent and {who} found a {bug} in {service} on {date}.",
+    "episodic sales: {who} demoed {project} to {customer} on {date}. || On {date}, {customer} saw a demo of {project} from {who}.",
+    "episodic customer: On {date}, {customer} reported {symptom} in the {service} service."
+    " || {customer} complained about {symptom} in {service} on {date}.",
+    "episodic retro: The retrospective on {date} concluded that {lesson}. || Takeaway from the {date} retro: {lesson}.",
+    "procedural deploy: To deploy {service} to {env}, run the pipeline, wait for health checks, then announce it in {slack}."
+    " || Deploying {service} to {env}: pipeline first, then health checks, then a note in {slack}.",
+    "procedural security: To rotate the {service} API key, create the new key in {vault}, update the secret, restart the"
+    " pods, then revoke the old key. || Rotating {service} credentials: new key in {vault}, update the secret, restart"
+    " pods, revoke the old key.",
+    "procedural onboarding: To onboard a new {role}, create their {app} account, add them to the {team} group and book a"
+    " pairing session. || New {role} onboarding: {app} account, {team} group membership, then a pairing session.",
+    "procedural billing: Refunds above {amount} need approval from {who} before they are issued in {billingtool}."
+    " || {who} must approve any refund over {amount} before it goes out through {billingtool}.",
+    "procedural testing: To reproduce the {bug} in {service}, run a load test with {users} concurrent users against {env}."
+    " || Reproducing the {service} {bug} takes a load test of {users} concurrent users on {env}.",
+    "procedural database: To restore the {service} database, restore the latest snapshot in {region} to a new instance,"
+    " then switch DNS. || Restoring {service}: latest {region} snapshot to a new instance, then repoint DNS.",
+    "procedural incident: Severity {sev} incidents are declared in {pager} and page the {team} on-call within 5 minutes."
+    " || A sev-{sev} incident: declare it in {pager}, page the {team} on-call within 5 minutes.",
+)
+CURATED = (  # category tags: text -- hand-written memories that the first agent of every org holds, active
+    "preference style: The user prefers concise answers with code first.",
+    "factual deploy: Deploys to staging happen every Tuesday at 14:00 UTC.",
+    "preference ui accessibility: The user is red-green colourblind, so charts should use blue and orange instead of"
+    " red and green.",
+    "factual compliance: Personal data of EU customers must stay in the Frankfurt region because of GDPR.",
+    "procedural expenses: Travel expenses over 500 euros need sign-off from Elena Park before booking.",
+    "episodic customer sales: Initech signed their contract renewal on June 30 after we agreed a 15% discount.",
+    "behavioral tone: The user gets annoyed by emoji and exclamation marks in replies.",
+)
+PARAPHRASES: list[tuple[str, str]] = [  # (an active memory's content, a query worded differently)
+    (CURATED[2].split(": ", 1)[1], "Which colours should graphs avoid because of the user's vision?"),
+    (CURATED[3].split(": ", 1)[1], "Where are we required to keep personal information of European users?"),
+    (CURATED[4].split(": ", 1)[1], "Who has to approve a costly business trip?"),
+    (CURATED[5].split(": ", 1)[1], "When did Initech renew their agreement, and what price concession did they get?"),
+    (CURATED[6].split(": ", 1)[1], "Don't use smiley faces or excited punctuation when writing to this person."),
+]
+POOL_BASE, POOL_MAX = 950, 1500  # distinct memory texts per scale unit, and at most (each may add two variants)
+COLUMNS = {
+    "organizations": "id name slug tier status settings created_at updated_at deleted_at",
+    "users": "id org_id email name role status mfa_enabled last_login_at preferences created_at updated_at deleted_at",
+    "agents": "id org_id created_by name slug description config status tags total_sessions total_memories "
+              "last_active_at metadata created_at updated_at deleted_at",
+    "tokens": "id org_id user_id agent_id type hash prefix name permissions expires_at is_revoked revoked_at last_used_at "
+              "use_count created_at updated_at",
+    "directives": "id org_id name description content content_hash version_number status is_published tags created_at "
+                  "updated_at deleted_at",
+    "sessions": "id org_id agent_id user_id directive_id status started_at last_heartbeat_at completed_at "
+                "checkpoint_sequence total_turns total_tokens_used loop_suspected metadata",
+    "checkpoints": "id session_id org_id sequence_number state state_hash state_size_bytes is_valid created_at",
+    "memories": "id org_id agent_id session_id content content_hash embedding category source status confidence "
+                "usefulness_score retrieval_count last_retrieved_at last_injected_at superseded_by merged_into expires_at "
+                "deleted_at metadata created_at updated_at",
+    "memory_versions": "id memory_id org_id version_num operation previous_content new_content change_reason changed_at",
+    "memory_relationships": "id org_id source_memory_id target_memory_id relationship_type confidence created_at",
+    "memory_tags": "memory_id tag org_id created_at",
+}
+
+
+def generate(ctx: SeedContext) -> list[Table]:
+    """Every ibex_core table, parents first; memories carry MiniLM embeddings of their content."""
+    t = {name: Table(name, columns.split()) for name, columns in COLUMNS.items()}
+    pool, plan = _pool(ctx), []
+    order = list(range(len(CURATED), len(pool)))
+    ctx.random.shuffle(order)  # agents walk the pool in turn: all of it is used before any text repeats
+    for o, (org_name, tier, status) in enumerate(ORGS):
+        org, born, slug = ctx.uuid(), ctx.timestamp(START, START + timedelta(days=20)), org_name.lower().replace(" ", "-")
+        settings = {"timezone": "UTC", "memory_ttl_days": 365, "sso": tier == "enterprise", "region": ctx.choice(S["region"])}
+        t["organizations"].rows.append((org, org_name, slug, tier, status, settings, born, born + timedelta(days=30), None))
+        users = _users(ctx, t, org, slug, born, SIZES[tier][0] * ctx.scale)
+        directives = _directives(ctx, t, org, born)
+        for a in range(SIZES[tier][1] * ctx.scale):
+            name, description, tags, tools = AGENT_KINDS[(a + 3 * o) % len(AGENT_KINDS)].split("|")
+            agent, created = ctx.uuid(), ctx.timestamp(born, born + timedelta(days=60))
+            sessions = _sessions(ctx, t, org, agent, users, directives, created)
+            k, start = ctx.random.randint(85, 115), len(plan) and plan[-1][-1]
+            picks = (list(range(len(CURATED))) if a == 0 else []) + [order[(start + i) % len(order)] for i in range(k)]
+            plan.append((org, agent, sessions, created, picks, start + k))
+            config = {"model": ctx.choice(MODELS), "temperature": ctx.choice([0.0, 0.2, 0.7]), "tools": tools.split(),
+                      "max_tokens": ctx.choice([1024, 4096]), "memory": {"top_k": ctx.choice([5, 8, 12]), "min_confidence": 0.6}}
+            extra = [ctx.choice(["beta", "eu-only", "pilot"])] if ctx.random.random() < 0.3 else []
+            suffix = f" {a // len(AGENT_KINDS) + 1}" if a >= len(AGENT_KINDS) else ""
+            t["agents"].rows.append([agent, org, ctx.choice(users)[0], name + suffix, (name + suffix).lower().replace(" ", "-"),
+                description, config, "active" if a == 0 else ctx.choice(["active", "paused", "suspended", "archived"], [80, 10, 5, 5]),
+                tags.split() + extra, len(sessions), 0, max(s[1] for s in sessions), {"owner_team": ctx.choice(S["team"])},
+                created, created, None])
+    live = _memories(ctx, t, pool, plan)
+    t["agents"].rows = [tuple(r[:10]) + (live.get(r[0], 0),) + tuple(r[11:]) for r in t["agents"].rows]
+    _tokens(ctx, t)
+    return list(t.values())
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _dec(x: float, places: int = 3) -> Decimal:
+    return Decimal(f"{min(max(x, 0.0), 1.0):.{places}f}")
+
+
+def _render(text: str, values: dict) -> str:
+    out = text.format(**values)
+    return out[0].upper() + out[1:]
+
+
+def _pool(ctx: SeedContext) -> list[dict]:
+    """Memory families (text, reworded alt, older text), curated first; every text distinct."""
+    families, size, attempts = [], min(POOL_BASE * ctx.scale, POOL_MAX), 0
+    for line in CURATED:
+        head, text = line.split(": ", 1)
+        families.append({"category": head.split()[0], "tags": head.split()[1:], "text": text, "alt": None, "older": None})
+    seen = {f["text"] for f in families}
+    while len(families) < size and attempts < 50 * size:
+        head, body = TEMPLATES[attempts % len(TEMPLATES)].split(": ", 1)
+        attempts += 1
+        text, alt = body.split(" || ")
+        slots = list(dict.fromkeys(name.split("[")[0] for _, name, _, _ in string.Formatter().parse(text) if name))
+        values = {name: ctx.choice(S[name]) for name in slots}
+        if (rendered := _render(text, values)) in seen:
+            continue
+        seen.add(rendered)
+        changed = ctx.choice(slots)
+        older = _render(text, {**values, changed: ctx.choice([v for v in S[changed] if v != values[changed]])})
+        families.append({"category": head.split()[0], "tags": head.split()[1:], "text": rendered,
+                         "alt": _render(alt, values), "older": older})
+    return families
+
+
+def _users(ctx: SeedContext, t: dict, org, slug: str, born, count: int) -> list[tuple]:
+    """An owner first, then admins, members and viewers; returns (id, status) pairs."""
+    out, emails = [], set()
+    for i in range(count):
+        first, last = ctx.fake.first_name(), ctx.fake.last_name()
+        email = f"{first}.{last}".lower().replace(" ", "").replace("'", "") + f"@{slug}.example"
+        while email in emails:
+            email = email.replace("@", f"{len(emails)}@", 1)
+        emails.add(email)
+        role = "owner" if i == 0 else ctx.choice(["admin", "member", "viewer"], [15, 65, 20])
+        status = "active" if i == 0 else ctx.choice(["active", "invited", "suspended", "deactivated"], [75, 12, 5, 8])
+        joined = ctx.timestamp(born, born + timedelta(days=90))
+        login = None if status == "invited" else ctx.timestamp(joined, END)
+        gone = ctx.timestamp(login, END) if status == "deactivated" and ctx.random.random() < 0.5 else None
+        prefs = {"theme": ctx.choice(["light", "dark", "system"]), "digest": ctx.choice(["daily", "weekly", "off"])}
+        out.append((ctx.uuid(), status))
+        t["users"].rows.append((out[-1][0], org, email, f"{first} {last}", role, status, ctx.random.random() < 0.4, login,
+                                prefs, joined, gone or login or joined, gone))
+    return out
+
+
+def _directives(ctx: SeedContext, t: dict, org, born) -> list:
+    """Versions of each directive, at most one active per name; returns their ids."""
+    for name, description, tag, *rules in (d.split("|") for d in DIRECTIVES):
+        at = ctx.timestamp(born, born + timedelta(days=30))
+        for version, status in enumerate(ctx.choice(PATTERNS).split(), start=1):
+            content = f"# {name} v{version}\n" + "\n".join(f"- {r}" for r in rules[: version + 1])
+            at = ctx.after(at, max_seconds=86400 * 40)
+            t["directives"].rows.append((ctx.uuid(), org, name, description, content, _sha(content), version, status,
+                                         status in ("active", "deprecated"), [tag], at, ctx.after(at, max_seconds=86400 * 20), None))
+    return [r[0] for r in t["directives"].rows if r[1] == org]
+
+
+def _sessions(ctx: SeedContext, t: dict, org, agent, users, directives, created) -> list[tuple]:
+    """An agent's sessions (every status appears), heartbeats, checkpoints; returns (id, last seen, started)."""
+    out = []
+    for _ in range(ctx.random.randint(3, 5)):
+        n = len(t["sessions"].rows)
+        status = SESSION_STATUSES[n] if n < len(SESSION_STATUSES) else ctx.choice(SESSION_STATUSES, SESSION_WEIGHTS)
+        started = ctx.timestamp(created, END - timedelta(days=2))
+        beat = None if status == "initializing" else ctx.after(started, max_seconds=3600 * 6)
+        done = ctx.after(beat, max_seconds=600) if status in ("completed", "failed", "abandoned") else None
+        saved = 0 if status == "initializing" else ctx.random.randint(1, 5)
+        turns, session = saved * ctx.random.randint(2, 8), ctx.uuid()
+        for seq in range(1, saved + 1):
+            state = {"turn": seq * turns // saved, "goal": ctx.choice(S["project"]), "tool_calls": ctx.random.randint(0, 9),
+                     "context_tokens": ctx.random.randint(800, 24000), "scratchpad": ctx.fake.sentence(nb_words=10),
+                     "pending": [ctx.choice(S["action"])] if seq == saved and status != "completed" else []}
+            blob = json.dumps(state, sort_keys=True, separators=(",", ":"))  # what state_hash is the digest of
+            t["checkpoints"].rows.append((ctx.uuid(), session, org, seq, state, _sha(blob), len(blob.encode()),
+                                          not (status == "failed" and seq == saved), started + (beat - started) * seq / saved))
+        t["sessions"].rows.append((session, org, agent, ctx.choice(users)[0] if ctx.random.random() < 0.8 else None,
+            ctx.choice(directives) if ctx.random.random() < 0.7 else None, status, started, beat, done, saved, turns,
+            turns * ctx.random.randint(400, 2500), status == "failed" and ctx.random.random() < 0.5,
+            {"client": ctx.choice(["web", "slack", "api", "cli"]), "locale": ctx.choice(["en-US", "en-GB", "de-DE"])}))
+        out.append((session, done or beat or started, started))
+    return out
+
+
+def _tokens(ctx: SeedContext, t: dict) -> None:
+    """Personal tokens of active users, a service token per agent, org tokens, a marketplace token for enterprise."""
+    owners = [(r[1], r[0], None, "pat") for r in t["users"].rows if r[5] in ("active", "suspended") and ctx.random.random() < 0.6]
+    owners += [(r[1], None, r[0], "service_token") for r in t["agents"].rows]
+    for org, tier in ((r[0], r[3]) for r in t["organizations"].rows):
+        owners += [(org, None, None, "org_token")] * (1 if tier == "free" else 2) + [(org, None, None, "marketplace")] * (tier == "enterprise")
+    for org, user, agent, kind in owners:
+        secret = f"ibx_{TOKEN_KINDS[kind]}_{ctx.random.getrandbits(160):040x}"  # only its sha256 is stored
+        created, revoked = ctx.timestamp(START, END - timedelta(days=30)), ctx.random.random() < 0.15
+        expires = None if ctx.random.random() < 0.4 else created + timedelta(days=ctx.choice([30, 90, 365]))
+        # bits: 1/2 memories read/write, 4/8 sessions read/write, 16 agents, 32 directives, 64 tokens, 128 billing
+        perms = {"pat": sum(ctx.random.sample([1, 2, 4, 8, 16, 32, 64, 128], 3)), "service_token": 15, "org_token": 255,
+                 "marketplace": 5}[kind]
+        used = ctx.timestamp(created, END) if ctx.random.random() < 0.85 else None
+        t["tokens"].rows.append((ctx.uuid(), org, user, agent, kind, _sha(secret), secret[:12], f"{kind} {ctx.fake.word()}",
+            perms, expires, revoked, ctx.timestamp(created, END) if revoked else None, used,
+            ctx.random.randint(1, 50000) if used else 0, created, used or created))
+
+
+def _memories(ctx: SeedContext, t: dict, pool: list[dict], plan: list) -> dict:
+    """Memories and their history (supersessions, merges, archived duplicates); returns live memories per agent."""
+    rows, versions, live, links = [], {}, {}, set()
+
+    def version(mid, org, op, at, reason, new=None, prev=None):
+        versions[mid] = versions.get(mid, 0) + 1
+        t["memory_versions"].rows.append((ctx.uuid(), mid, org, versions[mid], op, prev, new, reason, at))
+
+    def relate(org, source, target, kind, at):
+        if (source, target, kind) not in links:
+            links.add((source, target, kind))
+            t["memory_relationships"].rows.append((ctx.uuid(), org, source, target, kind, _dec(ctx.random.uniform(0.7, 1), 2), at))
+
+    def add(org, agent, session, f, text, status, created, *, curated=False, deleted=None, link=(None, None), done=None):
+        mid, source = ctx.uuid(), "user_provided" if curated else ctx.choice(SOURCES, SOURCE_WEIGHTS)
+        hits = int(ctx.random.expovariate(1 / 12)) if status == "active" else ctx.random.randint(0, 3)
+        seen = ctx.timestamp(created, END) if hits else None
+        meta = {"extracted": {"extractor": "ibex-extract-v2", "turn": ctx.random.randint(1, 40)}, "imported": {"batch": "crm-2026"},
+                "user_provided": {"via": ctx.choice(["chat", "api", "dashboard"])},
+                "inferred": {"evidence_count": ctx.random.randint(2, 9)}}[source]
+        expires = created + timedelta(days=180) if f["category"] == "episodic" and ctx.random.random() < 0.3 else None
+        rows.append([mid, org, agent, session, text, _sha(text), None, f["category"], source, status,
+                     _dec(ctx.random.uniform(0.3 if status == "pending_review" else 0.6, 0.99)),
+                     _dec(ctx.random.betavariate(2, 2)), hits, seen, ctx.timestamp(created, seen) if hits and ctx.random.random() < 0.7
+                     else None, *link, expires, deleted, meta, created, done or deleted or created])
+        version(mid, org, "created", created, f"{source.replace('_', ' ')} memory", new=text)
+        for tag in dict.fromkeys(f["tags"] + ["needs-review"] * (status == "pending_review")):
+            t["memory_tags"].rows.append((mid, tag, org, created))
+        live[agent] = live.get(agent, 0) + (deleted is None)
+        return mid, rows[-1]
+
+    for org, agent, sessions, born, picks, _ in plan:
+        kept = []
+        for i in picks:
+            f, roll, curated = pool[i], ctx.random.random(), i < len(CURATED)
+            sid, last, start = ctx.choice(sessions) if ctx.random.random() < 0.8 else (None, END, born)
+            created = ctx.timestamp(start, last)
+            if not curated and roll < 0.05:
+                add(org, agent, sid, f, f["text"], "pending_review", created)
+                continue
+            deleted = ctx.timestamp(created, END) if not curated and roll < 0.07 else None
+            mid, row = add(org, agent, sid, f, f["text"], "active", created, curated=curated, deleted=deleted)
+            if deleted:
+                version(mid, org, "deleted", deleted, "forgotten at the user's request")
+                continue
+            kept.append(mid)
+            extra = ctx.random.random()
+            if f["older"] and extra < 0.06:  # an older fact this one replaced
+                old, _ = add(org, agent, sid, f, f["older"], "superseded", ctx.timestamp(born, created), link=(mid, None), done=created)
+                version(old, org, "status_changed", created, "superseded by a newer memory")
+                version(mid, org, "updated", created, "replaces an outdated memory", new=f["text"], prev=f["older"])
+                relate(org, mid, old, "supersedes", created)
+            elif f["alt"] and extra < 0.10:  # the same facts reworded, merged into this one
+                row[21] = at = ctx.timestamp(created, END)
+                dup, _ = add(org, agent, sid, f, f["alt"], "merged", ctx.timestamp(born, at), link=(None, mid), done=at)
+                version(dup, org, "merged", at, "merged into a near-duplicate")
+                version(mid, org, "merged", at, "absorbed a near-duplicate")
+                relate(org, mid, dup, "merged_from", at)
+            elif extra < 0.15:  # an archived copy of the same text: what the dedup query finds
+                copy, _ = add(org, agent, sid, f, f["text"], "archived", ctx.timestamp(born, created), done=created)
+                version(copy, org, "status_changed", created, "archived: duplicate of an active memory")
+            elif extra < 0.25:
+                row[21] = at = ctx.timestamp(created, END)
+                row[10] = _dec(float(row[10]) + 0.05)
+                version(mid, org, "confidence_updated", at, "confirmed again in conversation")
+        for _ in range(len(kept) // 30):
+            a, b = ctx.random.sample(kept, 2)
+            relate(org, a, b, ctx.choice(["contradicts", "specializes", "generalizes", "derived_from"]), ctx.timestamp(born, END))
+    texts = list(dict.fromkeys(r[4] for r in rows))
+    vectors = dict(zip(texts, ctx.embed(texts)))
+    t["memories"].rows = [(*r[:6], vectors[r[4]], *r[7:]) for r in rows]
+    return live

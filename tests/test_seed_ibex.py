@@ -1,0 +1,162 @@
+"""IBEX seed: every table filled, memory lifecycles linked correctly, and memories found by meaning."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import psycopg
+import pytest
+from psycopg import sql
+
+from dbkit import connect
+from dbkit.embed import HashingEmbedder, embed, embedder
+from dbkit.migrate import migrate
+from dbkit.seed import SeedContext, seed
+from dbkit.seed.ibex import PARAPHRASES, POOL_MAX, generate
+from dbkit.url import database_of, with_database
+
+TABLES = ["organizations", "users", "agents", "tokens", "directives", "sessions", "checkpoints", "memories",
+          "memory_versions", "memory_relationships", "memory_tags"]
+
+
+@pytest.fixture(scope="module")
+def ibex_db(pg_url):
+    url = with_database(pg_url, f"dbkit_ibex_{uuid.uuid4().hex[:10]}")
+    name = sql.Identifier(database_of(url))
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    try:
+        migrate(url)
+        seed(url, ["ibex_core"])
+        yield url
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(name))
+
+
+def _rows(url: str, query: str, params=()) -> list[tuple]:
+    with connect(url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def _one(url: str, query: str, params=()):
+    return _rows(url, query, params)[0][0]
+
+
+def test_every_table_has_rows(ibex_db):
+    counts = {t: _one(ibex_db, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("ibex_core", t))) for t in TABLES}
+    assert [t for t, n in counts.items() if n == 0] == [], counts
+    assert counts["organizations"] == 3 and counts["memories"] >= 1200
+
+
+def test_tiers_roles_categories_and_statuses(ibex_db):
+    assert _rows(ibex_db, "SELECT tier FROM ibex_core.organizations ORDER BY 1") == [("enterprise",), ("free",), ("pro",)]
+    assert _one(ibex_db, "SELECT count(DISTINCT role) FROM ibex_core.users") == 4
+    assert _one(ibex_db, "SELECT count(DISTINCT category) FROM ibex_core.memories") == 5
+    assert _one(ibex_db, "SELECT count(DISTINCT status) FROM ibex_core.memories") == 5
+    assert _one(ibex_db, "SELECT count(DISTINCT status) FROM ibex_core.sessions") == 7
+    assert _one(ibex_db, "SELECT bool_and(last_heartbeat_at IS NOT NULL) FROM ibex_core.sessions WHERE status = 'active'")
+    for category in ("factual", "preference", "behavioral", "episodic", "procedural"):
+        assert _one(ibex_db, "SELECT count(*) FROM ibex_core.memories WHERE category = %s", (category,)) >= 150
+
+
+def test_hashes_are_sha256_of_the_content(ibex_db):
+    for table in ("memories", "directives"):
+        query = sql.SQL("SELECT bool_and(content_hash = encode(sha256(convert_to(content, 'UTF8')), 'hex')) FROM {}")
+        assert _one(ibex_db, query.format(sql.Identifier("ibex_core", table)))
+    assert _one(ibex_db, "SELECT bool_and(hash ~ '^[0-9a-f]{64}$' AND hash NOT LIKE prefix || '%%') FROM ibex_core.tokens")
+    assert _one(ibex_db, "SELECT count(*) FROM ibex_core.tokens WHERE is_revoked") > 0
+    assert _one(ibex_db, "SELECT count(*) FROM ibex_core.tokens WHERE expires_at IS NOT NULL") > 0
+
+
+def test_superseded_memories_point_to_the_newer_active_one(ibex_db):
+    rows = _rows(ibex_db, """
+        SELECT new.status, new.agent_id = old.agent_id, new.created_at >= old.created_at, r.id IS NOT NULL
+        FROM ibex_core.memories old
+        JOIN ibex_core.memories new ON new.id = old.superseded_by
+        LEFT JOIN ibex_core.memory_relationships r
+          ON r.source_memory_id = new.id AND r.target_memory_id = old.id AND r.relationship_type = 'supersedes'
+        WHERE old.status = 'superseded'""")
+    assert len(rows) >= 20
+    assert _one(ibex_db, "SELECT count(*) FROM ibex_core.memories WHERE status = 'superseded' AND superseded_by IS NULL") == 0
+    assert set(rows) == {("active", True, True, True)}
+
+
+def test_merged_memories_point_into_their_survivor(ibex_db):
+    rows = _rows(ibex_db, """
+        SELECT keep.status, keep.content <> gone.content, r.id IS NOT NULL
+        FROM ibex_core.memories gone
+        JOIN ibex_core.memories keep ON keep.id = gone.merged_into
+        LEFT JOIN ibex_core.memory_relationships r
+          ON r.source_memory_id = keep.id AND r.target_memory_id = gone.id AND r.relationship_type = 'merged_from'
+        WHERE gone.status = 'merged'""")
+    assert len(rows) >= 15
+    assert set(rows) == {("active", True, True)}
+
+
+def test_archived_duplicates_share_the_hash_of_an_active_memory(ibex_db):
+    duplicates = _one(ibex_db, """
+        SELECT count(*) FROM ibex_core.memories a
+        WHERE a.status = 'archived' AND EXISTS (
+            SELECT FROM ibex_core.memories m WHERE m.status = 'active' AND m.deleted_at IS NULL
+            AND (m.org_id, m.agent_id, m.content_hash) = (a.org_id, a.agent_id, a.content_hash))""")
+    assert duplicates >= 20
+
+
+def test_versions_start_with_created(ibex_db):
+    assert _one(ibex_db, """
+        SELECT count(*) FROM ibex_core.memories m WHERE NOT EXISTS (SELECT FROM ibex_core.memory_versions v
+        WHERE v.memory_id = m.id AND v.version_num = 1 AND v.operation = 'created')""") == 0
+    assert _one(ibex_db, "SELECT count(DISTINCT operation) FROM ibex_core.memory_versions") == 6
+
+
+def test_at_most_one_active_directive_per_name(ibex_db):
+    per_name = _rows(ibex_db, "SELECT count(*) FILTER (WHERE status = 'active') FROM ibex_core.directives GROUP BY org_id, name")
+    assert max(n for (n,) in per_name) == 1 and min(n for (n,) in per_name) == 0
+    assert _one(ibex_db, "SELECT count(DISTINCT status) FROM ibex_core.directives") >= 4
+
+
+def test_paraphrases_find_their_memory_first(ibex_db):
+    """The semantic demo: a question worded differently finds the memory it is about, by cosine distance."""
+    name = embedder().name
+    seeded_with = _one(ibex_db, "SELECT embedder FROM dbkit.seed_runs WHERE schema = 'ibex_core'")
+    assert not name.startswith("hashing") and seeded_with == name, f"embedder {name!r} (seeded with {seeded_with!r})"
+    assert _one(ibex_db, "SELECT count(*) FROM ibex_core.memories") >= 1000
+    ranks = []
+    with connect(ibex_db) as conn:
+        for memory, query in PARAPHRASES:
+            found = conn.execute(
+                "SELECT content FROM ibex_core.memories WHERE status = 'active' AND deleted_at IS NULL "
+                "ORDER BY embedding <=> %s LIMIT 20", (embed([query])[0],)).fetchall()
+            contents = list(dict.fromkeys(c for (c,) in found))
+            ranks.append(contents.index(memory) + 1 if memory in contents else None)
+    assert sum(rank == 1 for rank in ranks) >= 4, f"ranks {ranks} with embedder {name!r}"
+
+
+def _plain(tables) -> list:
+    return [(t.name, list(t.columns), [tuple(v.tobytes() if isinstance(v, np.ndarray) else v for v in r) for r in t.rows])
+            for t in tables]
+
+
+def _generate(seed_value: int, scale: int = 1, calls: list | None = None):
+    hashing = HashingEmbedder()
+
+    def counted(texts):
+        if calls is not None:
+            calls.append(len(texts))
+        return hashing.embed(texts)
+
+    return generate(SeedContext("ibex_core", seed=seed_value, scale=scale, embed=counted))
+
+
+def test_generate_is_deterministic():
+    assert _plain(_generate(42)) == _plain(_generate(42))
+    assert _plain(_generate(42))[-4][2] != _plain(_generate(7))[-4][2]
+
+
+def test_scale_multiplies_rows_but_not_distinct_texts():
+    calls = []
+    memories = {scale: len(next(t for t in _generate(42, scale, calls) if t.name == "memories").rows) for scale in (1, 3)}
+    assert memories[3] >= 2.8 * memories[1]
+    assert calls[-1] <= 3 * POOL_MAX  # each pooled text, its reworded and its older form at most

@@ -1,0 +1,120 @@
+"""MyloWare seed: runs through the persona pipeline, webhooks and their retry queue, and a searchable knowledge base."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import psycopg
+import pytest
+from psycopg import sql
+
+from dbkit import connect
+from dbkit.embed import HashingEmbedder, embed, embedder, pad_1536
+from dbkit.migrate import migrate
+from dbkit.seed import END, SeedContext, seed
+from dbkit.seed.myloware import KB_QUERIES, generate
+from dbkit.url import database_of, with_database
+
+TABLES = ["runs", "artifacts", "webhook_events", "webhook_dlq", "orchestration_checkpoints", "hitl_approvals",
+          "kb_documents", "kb_embeddings", "socials", "project_socials"]
+
+
+@pytest.fixture(scope="module")
+def mylo_db(pg_url):
+    url = with_database(pg_url, f"dbkit_mylo_{uuid.uuid4().hex[:10]}")
+    name = sql.Identifier(database_of(url))
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    try:
+        migrate(url)
+        seed(url, ["myloware"])
+        yield url
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(name))
+
+
+def _rows(url: str, query, params=()) -> list[tuple]:
+    with connect(url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def _one(url: str, query, params=()):
+    return _rows(url, query, params)[0][0]
+
+
+def test_every_table_has_rows(mylo_db):
+    counts = {t: _one(mylo_db, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("myloware", t))) for t in TABLES}
+    assert [t for t, n in counts.items() if n == 0] == [], counts
+    assert counts["kb_documents"] == 150 and counts["kb_embeddings"] >= counts["kb_documents"]
+
+
+def test_payload_containment_selects_real_subsets(mylo_db):
+    runs = _one(mylo_db, "SELECT count(*) FROM myloware.runs")
+    for fragment in ('{"persona": "brendan"}', '{"project": "aismr"}', '{"options": {"voiceover": true}}'):
+        n = _one(mylo_db, "SELECT count(*) FROM myloware.runs WHERE payload @> %s::jsonb", (fragment,))
+        assert 0.1 * runs <= n <= 0.9 * runs, (fragment, n, runs)
+    assert _one(mylo_db, "SELECT count(DISTINCT status) FROM myloware.runs") >= 5
+
+
+def test_citations_carry_a_retrieval_trace_of_real_documents(mylo_db):
+    rows = _rows(mylo_db, "SELECT metadata, retrieval_trace FROM myloware.artifacts WHERE type = 'citations'")
+    assert rows and all(meta["citations"] and trace["results"] for meta, trace in rows)
+    paths = {p for (p,) in _rows(mylo_db, "SELECT path FROM myloware.kb_documents")}
+    assert {r["path"] for _, trace in rows for r in trace["results"]} <= paths
+
+
+def test_knowledge_base_search_finds_the_document_on_the_topic(mylo_db):
+    assert not embedder().name.startswith("hashing"), f"embedder {embedder().name!r}"
+    with connect(mylo_db) as conn, conn.transaction():
+        # The IVFFlat index was built on an empty table by the migration: probe every list (lists = 10)
+        # so the query is exact; a REINDEX after loading would let fewer probes find the same rows.
+        conn.execute("SET LOCAL ivfflat.probes = 10")
+        for path, query in KB_QUERIES:
+            found = conn.execute(
+                "SELECT d.path FROM myloware.kb_embeddings e JOIN myloware.kb_documents d ON d.id = e.doc_id "
+                "ORDER BY e.embedding <=> %s LIMIT 1", (pad_1536(embed([query]))[0],)).fetchone()
+            assert found == (path,), query
+
+
+def test_embeddings_are_padded_384_d_vectors(mylo_db):
+    assert _rows(mylo_db, "SELECT DISTINCT vector_dims(embedding), vector_norm(subvector(embedding, 385, 1152)) = 0 "
+                          "FROM myloware.kb_embeddings") == [(1536, True)]
+
+
+def test_dead_letter_queue_is_read_by_next_retry_at(mylo_db):
+    queue = _rows(mylo_db, "SELECT next_retry_at, retry_count FROM myloware.webhook_dlq "
+                           "WHERE next_retry_at IS NOT NULL ORDER BY next_retry_at")
+    assert queue and [r[0] for r in queue] == sorted(r[0] for r in queue)
+    assert any(due <= END for due, _ in queue) and any(due > END for due, _ in queue)
+    assert _one(mylo_db, "SELECT count(*) FROM myloware.webhook_dlq WHERE next_retry_at IS NULL AND retry_count = 5") > 0
+    assert _one(mylo_db, "SELECT count(*) FROM myloware.webhook_dlq d JOIN myloware.webhook_events e "
+                         "USING (idempotency_key, provider)") == _one(mylo_db, "SELECT count(*) FROM myloware.webhook_dlq")
+
+
+def test_a_replayed_webhook_is_rejected(mylo_db):
+    with connect(mylo_db) as conn:
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute("INSERT INTO myloware.webhook_events (idempotency_key, provider, headers, payload, signature_status) "
+                         "SELECT idempotency_key, provider, headers, payload, signature_status FROM myloware.webhook_events LIMIT 1")
+
+
+def test_gates_checkpoints_and_primary_socials(mylo_db):
+    assert {g for (g,) in _rows(mylo_db, "SELECT DISTINCT gate FROM myloware.hitl_approvals")} == {"ideate", "script", "publish"}
+    runs, saved = _one(mylo_db, "SELECT count(*) FROM myloware.runs"), _one(mylo_db, "SELECT count(*) FROM myloware.orchestration_checkpoints")
+    assert 0 < saved < runs
+    assert _rows(mylo_db, "SELECT DISTINCT count(*) FILTER (WHERE is_primary) FROM myloware.project_socials GROUP BY project") == [(1,)]
+
+
+def _plain(tables) -> list:
+    return [(t.name, [tuple(v.tobytes() if isinstance(v, np.ndarray) else v for v in r) for r in t.rows]) for t in tables]
+
+
+def _generate(seed_value: int):
+    return generate(SeedContext("myloware", seed=seed_value, embed=HashingEmbedder().embed))
+
+
+def test_generate_is_deterministic():
+    assert _plain(_generate(42)) == _plain(_generate(42))
+    assert _plain(_generate(42))[0] != _plain(_generate(7))[0]
