@@ -96,8 +96,9 @@ def test_executions_have_every_status_and_consistent_times(conn):
 
 
 def test_history_points_at_real_chains(conn):
-    orphans = _one(conn, """SELECT count(*) FROM execution_history h
-                            WHERE NOT EXISTS (SELECT 1 FROM chains c WHERE c.id = h.chain_id AND c.council_id = h.council_id)""")
+    orphans = _one(conn, """
+        SELECT count(*) FROM execution_history h
+        WHERE NOT EXISTS (SELECT 1 FROM chains c WHERE c.id = h.chain_id AND c.council_id = h.council_id)""")
     assert orphans == 0
 
 

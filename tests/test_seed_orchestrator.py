@@ -102,7 +102,8 @@ def test_chat_names_an_agent_exactly_when_one_takes_part(conn):
                            WHERE (sender_type = 'agent' OR receiver_type = 'agent') <> (agent_id IS NOT NULL)""")
     pairs = set(conn.execute("SELECT DISTINCT sender_type, receiver_type FROM orchestrator_chat").fetchall())
     assert broken == 0
-    assert {("user", "orchestrator"), ("orchestrator", "user"), ("orchestrator", "agent"), ("agent", "orchestrator")} <= pairs
+    assert {("user", "orchestrator"), ("orchestrator", "user"), ("orchestrator", "agent"),
+            ("agent", "orchestrator")} <= pairs
 
 
 def test_prompts_from_both_authors(conn):

@@ -88,8 +88,8 @@ def test_pending_approvals_are_still_open_at_end(conn):
 
 def test_tool_results_of_every_status_and_idempotent_retries(conn):
     assert {s for (s,) in conn.execute("SELECT DISTINCT status FROM tool_results")} == {"ok", "error", "timeout"}
-    retried = _one(conn, """SELECT count(*) FROM (SELECT idempotency_key FROM tool_calls WHERE idempotency_key IS NOT NULL
-                            GROUP BY 1 HAVING count(*) > 1) k""")
+    retried = _one(conn, """SELECT count(*) FROM (SELECT idempotency_key FROM tool_calls
+                            WHERE idempotency_key IS NOT NULL GROUP BY 1 HAVING count(*) > 1) k""")
     unrecorded = _one(conn, """SELECT count(*) FROM tool_results r JOIN tool_calls c ON c.id = r.tool_call_id
                                WHERE r.status = 'ok' AND c.idempotency_key IS NOT NULL AND NOT EXISTS
                                (SELECT 1 FROM idempotency_outcomes o WHERE o.idempotency_key = c.idempotency_key)""")
@@ -104,7 +104,9 @@ def test_events_channels_and_dedupe_keys(conn):
 
 
 def test_at_most_one_open_alarm_per_key(conn):
-    assert _one(conn, "SELECT max(n) FROM (SELECT count(*) AS n FROM alarms WHERE status = 'open' GROUP BY dedupe_key) k") == 1
+    most_open = _one(conn, "SELECT max(n) FROM (SELECT count(*) AS n FROM alarms WHERE status = 'open' "
+                           "GROUP BY dedupe_key) k")
+    assert most_open == 1
     assert _one(conn, "SELECT count(DISTINCT dedupe_key) FROM alarms WHERE status = 'resolved'") > 1
 
 

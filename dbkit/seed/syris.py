@@ -1,9 +1,9 @@
-"""SYRIS rows: events traced through routing, tasks, steps and tool calls to the audit log, plus the pipeline's upkeep.
+"""SYRIS rows: events traced through routing, tasks, steps and tool calls to the audit log, plus the upkeep tables.
 
-One `trace_id` follows an event from `events` through `routing_decisions`, `tasks`, `steps`, `tool_calls`,
-`tool_results` and `audit_events`; `audit_events.payload_ref` names `artifacts.ref_id` and `ref_task_id`
-names `tasks.id`. Most traces are history; the last 20 hours before END are live: running, pending and
-waiting tasks, the waiting ones for a pending approval (not yet expired at END) or a retry back-off.
+One `trace_id` follows an event through `routing_decisions`, `tasks`, `steps`, `tool_calls`, `tool_results`
+and `audit_events`; `audit_events.payload_ref` names an `artifacts.ref_id`, `ref_task_id` a `tasks.id`.
+Most traces are history; the 20 hours before END are live: running, pending and waiting tasks, the
+waiting ones held by an approval still pending at END or by a retry back-off.
 """
 
 from __future__ import annotations
@@ -12,27 +12,36 @@ from datetime import timedelta
 
 from ._context import END, START, SeedContext, Table
 
-# event type -> (channel, sources, route, task, steps as (name, tool or None)); weights follow the order
+# event type -> (channel, sources, route, task, steps as "name:tool" or a bare name when no tool runs)
 EVENT_TYPES = {
     "email.received": ("email", ("gmail:inbox", "gmail:support"), "triage.email", "triage_email",
-                       (("classify", None), ("summarize", "llm.complete"), ("draft_reply", "gmail.create_draft"),
-                        ("send_reply", "gmail.send"))),
+                       ("classify", "summarize:llm.complete", "draft_reply:gmail.create_draft",
+                        "send_reply:gmail.send")),
     "mention.received": ("slack", ("slack:#ops", "slack:#eng", "slack:dm"), "assistant.reply", "answer_mention",
-                         (("fetch_thread", "slack.conversations_history"), ("answer", "llm.complete"),
-                          ("post_reply", "slack.chat_postMessage"))),
+                         ("fetch_thread:slack.conversations_history", "answer:llm.complete",
+                          "post_reply:slack.chat_postMessage")),
     "github.pull_request.opened": ("webhook", ("github",), "code.review", "review_pull_request",
-                                   (("fetch_diff", "github.get_pull_diff"), ("review", "llm.complete"),
-                                    ("post_review", "github.create_review"))),
+                                   ("fetch_diff:github.get_pull_diff", "review:llm.complete",
+                                    "post_review:github.create_review")),
     "stripe.invoice.payment_failed": ("webhook", ("stripe",), "billing.dunning", "handle_failed_payment",
-                                      (("lookup_customer", "stripe.get_customer"), ("send_notice", "gmail.send"),
-                                       ("log_crm", "hubspot.create_note"))),
+                                      ("lookup_customer:stripe.get_customer", "send_notice:gmail.send",
+                                       "log_crm:hubspot.create_note")),
     "pagerduty.incident.triggered": ("webhook", ("pagerduty",), "ops.incident", "incident_response",
-                                     (("acknowledge", "pagerduty.acknowledge"), ("gather_logs", "http.get"),
-                                      ("notify", "slack.chat_postMessage"))),
+                                     ("acknowledge:pagerduty.acknowledge", "gather_logs:http.get",
+                                      "notify:slack.chat_postMessage")),
     "schedule.fired": ("cron", ("scheduler",), "schedule.digest", "daily_digest",
-                       (("collect", "gmail.search"), ("summarize", "llm.complete"), ("send", "slack.chat_postMessage"))),
+                       ("collect:gmail.search", "summarize:llm.complete", "send:slack.chat_postMessage")),
 }
 EVENT_WEIGHTS = (35, 20, 12, 6, 7, 20)
+TOOL_ARGS = {
+    "llm.complete": {"model": "claude-sonnet-4-5", "max_tokens": 1024, "temperature": 0.2},
+    "gmail.create_draft": {"to": "customer", "thread": True}, "gmail.send": {"to": "customer", "draft": True},
+    "gmail.search": {"query": "is:unread newer_than:1d", "max_results": 50},
+    "slack.conversations_history": {"limit": 100}, "slack.chat_postMessage": {"unfurl_links": False},
+    "github.get_pull_diff": {"format": "unified"}, "github.create_review": {"event": "COMMENT"},
+    "stripe.get_customer": {"expand": ["subscriptions"]}, "hubspot.create_note": {"object": "contact"},
+    "pagerduty.acknowledge": {"from": "syris@syris.local"}, "http.get": {"url": "https://logs.internal/api/search"},
+}
 RISKY = {"send_reply": "high", "send_notice": "high", "post_review": "medium", "post_reply": "low"}  # need approval
 DROP_REASONS = ("sender on blocklist", "duplicate of an event already routed", "no rule matched: logged only",
                 "bot message: ignored")
@@ -48,8 +57,9 @@ SCHEDULES = (  # name, cron, interval_s, period in seconds (for next_run_at), en
     ("heartbeat", None, 30, 30, True), ("stale-approval-sweep", None, 900, 900, True),
 )
 WATCHERS = ("gmail", "slack", "github", "pagerduty", "calendar", "heartbeat")
-RULES = (  # name, condition, action, enabled, base priority
-    ("stripe failures to dunning", {"all": [{"field": "event_type", "op": "eq", "value": "stripe.invoice.payment_failed"}]},
+RULES = (  # name, condition, action, enabled, base priority (lower runs first)
+    ("stripe failures to dunning", {"all": [{"field": "event_type", "op": "eq",
+                                             "value": "stripe.invoice.payment_failed"}]},
      {"route": "billing.dunning"}, True, 10),
     ("drop newsletters", {"all": [{"field": "channel", "op": "eq", "value": "email"},
                                   {"field": "payload.from", "op": "contains", "value": "newsletter"}]},
@@ -60,9 +70,11 @@ RULES = (  # name, condition, action, enabled, base priority
      {"route": "ops.incident", "notify": "#ops"}, True, 15),
     ("review PRs from humans", {"all": [{"field": "payload.author_type", "op": "eq", "value": "User"}]},
      {"route": "code.review"}, True, 50),
-    ("mute #random", {"all": [{"field": "payload.channel", "op": "eq", "value": "#random"}]}, {"route": "drop"}, False, 90),
+    ("mute #random", {"all": [{"field": "payload.channel", "op": "eq", "value": "#random"}]},
+     {"route": "drop"}, False, 90),
     ("weekend digest off", {"all": [{"field": "schedule", "op": "eq", "value": "daily-digest"},
-                                    {"field": "weekday", "op": "in", "value": ["Sat", "Sun"]}]}, {"skip": True}, True, 30),
+                                    {"field": "weekday", "op": "in", "value": ["Sat", "Sun"]}]},
+     {"skip": True}, True, 30),
     ("default triage", {"all": []}, {"route": "triage.email"}, True, 100),
 )
 COMPONENTS = ("pipeline", "scheduler", "gmail-watcher", "slack-watcher", "database", "llm-gateway")
@@ -73,40 +85,45 @@ ALARMS = (  # dedupe key, severity, title
     ("approvals:stale", "info", "Approvals pending for more than 12 hours"),
     ("disk:artifacts", "warning", "Artifact store above 85% of its quota"),
 )
+COLUMNS = {  # the pipeline's tables, filled trace by trace
+    "events": ("id", "trace_id", "channel", "source", "event_type", "payload", "dedupe_key", "ingested_at"),
+    "routing_decisions": ("id", "event_id", "trace_id", "route", "reason", "decided_at"),
+    "tasks": ("id", "trace_id", "name", "status", "attempts", "next_wake_time", "created_at", "updated_at"),
+    "steps": ("id", "task_id", "seq", "name", "status", "idempotency_key", "input", "output", "started_at",
+              "finished_at"),
+    "tool_calls": ("id", "trace_id", "step_id", "tool_name", "arguments", "idempotency_key", "created_at"),
+    "tool_results": ("tool_call_id", "status", "result", "error", "completed_at"),
+    "idempotency_outcomes": ("idempotency_key", "outcome", "created_at", "expires_at"),
+    "artifacts": ("id", "ref_id", "content_type", "ciphertext", "redacted", "created_at"),
+    "audit_events": ("id", "trace_id", "timestamp", "type", "outcome", "tool_name", "ref_task_id", "summary",
+                     "payload_ref"),
+    "approvals": ("id", "trace_id", "action", "risk", "status", "requested_at", "expires_at", "decided_at",
+                  "decided_by"),
+}
 
 
 def generate(ctx: SeedContext) -> list[Table]:
-    out = {name: [] for name in ("events", "routing_decisions", "tasks", "steps", "tool_calls", "tool_results",
-                                 "idempotency_outcomes", "artifacts", "audit_events", "approvals")}
+    out = {name: [] for name in COLUMNS}
     history, live = 140 * ctx.scale, 24 * ctx.scale
     moments = sorted([ctx.timestamp(START, END - timedelta(days=2)) for _ in range(history)]
                      + [ctx.timestamp(END - timedelta(hours=20), END - timedelta(minutes=10)) for _ in range(live)])
     for n, at in enumerate(moments):
         _trace(ctx, out, at, live=n >= history)
-    t = Table
+    rules = [(i, name, cond, act, on, base + ctx.random.randint(0, 4))
+             for i, (name, cond, act, on, base) in enumerate(RULES, 1)]
     return [
-        t("events", ("id", "trace_id", "channel", "source", "event_type", "payload", "dedupe_key", "ingested_at"), out["events"]),
-        t("routing_decisions", ("id", "event_id", "trace_id", "route", "reason", "decided_at"), out["routing_decisions"]),
-        t("tasks", ("id", "trace_id", "name", "status", "attempts", "next_wake_time", "created_at", "updated_at"), out["tasks"]),
-        t("steps", ("id", "task_id", "seq", "name", "status", "idempotency_key", "input", "output", "started_at", "finished_at"),
-          out["steps"]),
-        t("tool_calls", ("id", "trace_id", "step_id", "tool_name", "arguments", "idempotency_key", "created_at"), out["tool_calls"]),
-        t("tool_results", ("tool_call_id", "status", "result", "error", "completed_at"), out["tool_results"]),
-        t("idempotency_outcomes", ("idempotency_key", "outcome", "created_at", "expires_at"), out["idempotency_outcomes"]),
-        t("artifacts", ("id", "ref_id", "content_type", "ciphertext", "redacted", "created_at"), out["artifacts"]),
-        t("audit_events", ("id", "trace_id", "timestamp", "type", "outcome", "tool_name", "ref_task_id", "summary", "payload_ref"),
-          out["audit_events"]),
-        t("approvals", ("id", "trace_id", "action", "risk", "status", "requested_at", "expires_at", "decided_at", "decided_by"),
-          out["approvals"]),
-        t("schedules", ("id", "name", "cron", "interval_s", "payload", "enabled", "next_run_at", "last_run_at"), _schedules(ctx)),
-        t("watcher_state", ("watcher_id", "last_tick_at", "last_error", "error_count", "dedup_state"), _watchers(ctx)),
-        t("rules", ("id", "name", "condition", "action", "enabled", "priority"),
-          [(i, name, cond, act, on, base + ctx.random.randint(0, 4)) for i, (name, cond, act, on, base) in enumerate(RULES, 1)]),
+        *(Table(name, columns, out[name]) for name, columns in COLUMNS.items()),
+        Table("schedules", ("id", "name", "cron", "interval_s", "payload", "enabled", "next_run_at", "last_run_at"),
+              _schedules(ctx)),
+        Table("watcher_state", ("watcher_id", "last_tick_at", "last_error", "error_count", "dedup_state"),
+              _watchers(ctx)),
+        Table("rules", ("id", "name", "condition", "action", "enabled", "priority"), rules),
         *_health(ctx),
     ]
 
 
 def _add(out: dict, table: str, *values) -> int:
+    """Append a row with the next id and return the id."""
     row_id = len(out[table]) + 1
     out[table].append((row_id, *values))
     return row_id
@@ -118,12 +135,12 @@ def _ms(ctx: SeedContext, low: int, high: int) -> timedelta:
 
 def _artifact(ctx: SeedContext, out: dict, content_type: str, at, redacted: bool) -> str:
     ref = f"art_{ctx.random.getrandbits(64):016x}"
-    sealed = ctx.random.randbytes(12 + ctx.random.randint(64, 1500) + 16)  # AES-GCM shape: nonce, body, tag
+    sealed = ctx.random.randbytes(12 + ctx.random.randint(64, 1500) + 16)  # AES-GCM's shape: nonce, body, tag
     _add(out, "artifacts", ref, content_type, sealed, redacted, at)
     return ref
 
 
-def _audit(out: dict, trace: str, when, kind: str, outcome: str, tool=None, task=None, summary=None, ref=None) -> None:
+def _audit(out: dict, trace: str, when, kind: str, outcome: str, tool=None, task=None, summary=None, ref=None):
     _add(out, "audit_events", trace, when, kind, outcome, tool, task, summary, ref)
 
 
@@ -132,13 +149,15 @@ def _trace(ctx: SeedContext, out: dict, at, *, live: bool) -> None:
     event_type = ctx.choice(list(EVENT_TYPES), EVENT_WEIGHTS)
     channel, sources, route, task_name, plan = EVENT_TYPES[event_type]
     trace, source, tag = f"tr_{r.getrandbits(64):016x}", r.choice(sources), f"{r.getrandbits(48):012x}"
-    payload = {"email": {"from": f"{ctx.fake.user_name()}@{r.choice(('acme.io', 'gmail.com', 'initech.com'))}",
-                         "subject": r.choice(SUBJECTS), "message_id": f"<{tag}@mail.gmail.com>"},
-               "slack": {"channel": source[6:] if source != "slack:dm" else "D04", "user": f"U0{tag[:8].upper()}",
-                         "text": "@syris can you summarise this thread?", "ts": f"{int(at.timestamp())}.{tag[:6]}"},
-               "webhook": {"delivery": tag, "source": source, "urgency": r.choice(("high", "low"))},
-               "cron": {"schedule": "daily-digest", "fired_at": at.isoformat()}}[channel]
-    dedupe = None if channel == "cron" or r.random() < 0.08 else f"{source}:{tag}"
+    payload = {
+        "email": {"from": f"{ctx.fake.user_name()}@{r.choice(('acme.io', 'gmail.com', 'initech.com'))}",
+                  "subject": r.choice(SUBJECTS), "message_id": f"<{tag}@mail.gmail.com>"},
+        "slack": {"channel": source[6:] if source != "slack:dm" else "D04", "user": f"U0{tag[:8].upper()}",
+                  "text": "@syris can you summarise this thread?", "ts": f"{int(at.timestamp())}.{tag[:6]}"},
+        "webhook": {"delivery": tag, "source": source, "urgency": r.choice(("high", "low"))},
+        "cron": {"schedule": "daily-digest", "fired_at": at.isoformat()},
+    }[channel]
+    dedupe = None if channel == "cron" or r.random() < 0.08 else f"{source}:{tag}"  # cron firings are never deduped
     event_id = _add(out, "events", trace, channel, source, event_type, payload, dedupe, at)
     raw = _artifact(ctx, out, "message/rfc822" if channel == "email" else "application/json", at, channel == "email")
     _audit(out, trace, at, "event.ingested", "success", summary=f"{channel} {event_type} from {source}", ref=raw)
@@ -148,7 +167,8 @@ def _trace(ctx: SeedContext, out: dict, at, *, live: bool) -> None:
     _add(out, "routing_decisions", event_id, trace, "drop" if dropped else route, reason, decided)
     _audit(out, trace, decided, "routing.decided", "success", summary=f"route {'drop' if dropped else route}: {reason}")
     if not dropped:
-        _task(ctx, out, trace, task_name, plan, decided + _ms(ctx, 5, 200), live)
+        _task(ctx, out, trace, task_name, [(*step.split(":"), None)[:2] for step in plan], decided + _ms(ctx, 5, 200),
+              live)
 
 
 def _outcome(ctx: SeedContext, plan, live: bool) -> tuple[str | None, str, int | None]:
@@ -160,8 +180,10 @@ def _outcome(ctx: SeedContext, plan, live: bool) -> tuple[str | None, str, int |
         approval = "pending" if live else ctx.choice(("approved", "denied", "expired"), (70, 15, 15))
     if approval in ("pending", "denied", "expired"):
         return approval, "waiting" if approval == "pending" else "cancelled", risky
-    kind = ctx.choice(("running", "pending", "backoff", "succeeded"), (4, 2, 2, 3)) if live else (
-        "failed" if r.random() < 0.14 else "succeeded")
+    if live:
+        kind = ctx.choice(("running", "pending", "backoff", "succeeded"), (4, 2, 2, 3))
+    else:
+        kind = "failed" if r.random() < 0.14 else "succeeded"
     return approval, kind, 0 if kind == "pending" else None if kind == "succeeded" else r.randrange(1, len(plan))
 
 
@@ -172,36 +194,25 @@ def _task(ctx: SeedContext, out: dict, trace: str, name: str, plan, created, liv
     approval, kind, stop = _outcome(ctx, plan, live)
     status = "waiting" if kind == "backoff" else kind
     moment, attempts, wake = created + _ms(ctx, 10, 3000), 1, None
-    for seq, (step, tool) in enumerate(plan):
-        key = f"{trace}:{task_id}:{seq + 1}:{step}" if tool else None
-        if stop is not None and seq >= stop and (seq > stop or kind == "pending"):
-            if status in ("running", "waiting", "pending"):  # not reached yet; failed and cancelled tasks stop here
-                _add(out, "steps", task_id, seq + 1, step, "pending", key, {"trace_id": trace, "seq": seq + 1}, None, None, None)
+    for seq, (step, tool) in enumerate(plan, 1):
+        key, given = f"{trace}:{task_id}:{seq}:{step}" if tool else None, {"trace_id": trace, "seq": seq}
+        if stop is not None and (seq - 1 > stop or (seq - 1 == stop and kind == "pending")):
+            if status in ("running", "waiting", "pending"):  # not reached yet; failed and cancelled tasks end here
+                _add(out, "steps", task_id, seq, step, "pending", key, given, None, None, None)
             continue
         started, step_id = moment, len(out["steps"]) + 1
         step_status, output = "succeeded", {"ok": True}
         if approval and step in RISKY:
-            expires = moment + timedelta(hours=24)
-            decided = None if approval == "pending" else expires if approval == "expired" else moment + _ms(ctx, 60_000, 7_200_000)
-            _add(out, "approvals", trace, f"{tool}: {step.replace('_', ' ')} for {name}", RISKY[step], approval, moment, expires,
-                 decided, None if not decided else "system" if approval == "expired" else r.choice(APPROVERS))
-            _audit(out, trace, moment, "approval.requested", "success", tool, task_id, f"{step} needs {RISKY[step]}-risk approval")
-            if decided:
-                outcome = {"approved": "success", "denied": "denied", "expired": "failure"}[approval]
-                _audit(out, trace, decided, f"approval.{approval}", outcome, tool, task_id)
-                moment = decided
-            if approval == "pending":
-                step_status, output, wake = "waiting", None, expires
-            elif approval != "approved":
-                step_status, output = "cancelled", None
+            moment, step_status, wake = _approval(ctx, out, trace, task_id, name, step, tool, approval, moment)
+            output = {"ok": True} if step_status == "succeeded" else None
         if step_status == "succeeded" and tool:
             results = ["ok"]
-            if seq == stop and kind in ("failed", "backoff"):
-                results = [ctx.choice(("error", "timeout"), (3, 1)) for _ in range(3 if kind == "failed" else r.randint(1, 2))]
-            elif seq == stop and kind == "running":
+            if seq - 1 == stop and kind in ("failed", "backoff"):
+                results = [ctx.choice(("error", "timeout"), (3, 1)) for _ in range(3 if kind == "failed" else 2)]
+            elif seq - 1 == stop and kind == "running":
                 results = [None]  # in flight at END: a call without a result yet
             elif r.random() < 0.1:
-                results = [ctx.choice(("error", "timeout"), (3, 1)), "ok"]
+                results = [ctx.choice(("error", "timeout"), (3, 1)), "ok"]  # one retry, same idempotency key
             for result in results:
                 moment = _call(ctx, out, trace, step_id, tool, key, moment, result, task_id)
             attempts = max(attempts, len(results))
@@ -210,31 +221,54 @@ def _task(ctx: SeedContext, out: dict, trace: str, name: str, plan, created, liv
                 wake = moment + timedelta(seconds=30 * 2 ** len(results)) if kind == "backoff" else None
         elif not tool:
             moment += _ms(ctx, 5, 400)
-            output = {"label": r.choice(("billing", "scheduling", "support", "newsletter")), "confidence": round(r.uniform(0.6, 1), 2)}
+            output = {"label": r.choice(("billing", "scheduling", "support", "newsletter")),
+                      "confidence": round(r.uniform(0.6, 1), 2)}
         finished = moment if step_status in ("succeeded", "failed", "cancelled") else None
-        _add(out, "steps", task_id, seq + 1, step, step_status, key, {"trace_id": trace, "seq": seq + 1}, output, started, finished)
+        _add(out, "steps", task_id, seq, step, step_status, key, given, output, started, finished)
         moment += _ms(ctx, 5, 500)
     if status in ("succeeded", "failed", "cancelled"):
         outcome = "success" if status == "succeeded" else "denied" if approval == "denied" else "failure"
-        _audit(out, trace, moment, f"task.{status}", outcome, task=task_id, summary=f"{name} {status} after {attempts} attempt(s)")
+        _audit(out, trace, moment, f"task.{status}", outcome, task=task_id,
+               summary=f"{name} {status} after {attempts} attempt(s)")
     out["tasks"].append((task_id, trace, name, status, attempts, wake, created, moment))
 
 
+def _approval(ctx: SeedContext, out: dict, trace: str, task_id: int, name: str, step: str, tool: str, status: str,
+              moment):
+    """Request an approval for a risky step; return (moment after, the step's status, its wake time)."""
+    expires = moment + timedelta(hours=24)
+    decided = {"pending": None, "expired": expires}.get(status, moment + _ms(ctx, 60_000, 7_200_000))
+    decider = None if not decided else "system" if status == "expired" else ctx.random.choice(APPROVERS)
+    _add(out, "approvals", trace, f"{tool}: {step.replace('_', ' ')} for {name}", RISKY[step], status, moment,
+         expires, decided, decider)
+    _audit(out, trace, moment, "approval.requested", "success", tool, task_id,
+           f"{step} needs {RISKY[step]}-risk approval")
+    if status == "pending":
+        return moment, "waiting", expires
+    outcome = {"approved": "success", "denied": "denied"}.get(status, "failure")
+    _audit(out, trace, decided, f"approval.{status}", outcome, tool, task_id, f"by {decider}")
+    return decided, "succeeded" if status == "approved" else "cancelled", None
+
+
 def _call(ctx: SeedContext, out: dict, trace: str, step_id: int, tool: str, key, at, result, task_id: int):
+    """One tool call, its result (none while in flight), its audit row and, when it worked, its idempotency outcome."""
     r = ctx.random
-    call_id = _add(out, "tool_calls", trace, step_id, tool, {"request_id": f"req_{r.getrandbits(40):010x}", "step": step_id}, key, at)
+    arguments = {**TOOL_ARGS[tool], "request_id": f"req_{r.getrandbits(40):010x}"}
+    call_id = _add(out, "tool_calls", trace, step_id, tool, arguments, key, at)
     if result is None:
         return at
     done = at + (timedelta(seconds=30) if result == "timeout" else _ms(ctx, 80, 9000))
     value = {"ok": True, "id": f"{tool.split('.')[0]}_{r.getrandbits(32):08x}"} if result == "ok" else None
     error = None if result == "ok" else r.choice(ERRORS[result])
     out["tool_results"].append((call_id, result, value, error, done))
-    ref = _artifact(ctx, out, "application/json", done, tool.startswith("gmail")) if result == "ok" and r.random() < 0.4 else None
+    ref = None
+    if result == "ok" and r.random() < 0.4:  # the call's full input and output, sealed
+        ref = _artifact(ctx, out, "application/json", done, tool.startswith("gmail"))
     _audit(out, trace, done, "tool.call", "success" if result == "ok" else "failure", tool, task_id,
            f"{tool} {result}" + (f": {error}" if error else ""), ref)
     if result == "ok" and key:
-        out["idempotency_outcomes"].append((key, {"status": "ok", "tool_call_id": call_id, "result": value}, done,
-                                            done + timedelta(days=30)))
+        outcome = {"status": "ok", "tool_call_id": call_id, "result": value}
+        out["idempotency_outcomes"].append((key, outcome, done, done + timedelta(days=30)))
     return done + _ms(ctx, 5, 200)
 
 
@@ -251,28 +285,32 @@ def _watchers(ctx: SeedContext) -> list[tuple]:
     r, rows = ctx.random, []
     for watcher in WATCHERS:
         errors = ctx.choice((0, 0, 0, 1, 4))
+        seen = {"cursor": f"{r.getrandbits(48):012x}", "seen": [f"{r.getrandbits(32):08x}" for _ in range(3)]}
         rows.append((watcher, END - _ms(ctx, 1000, 120_000), r.choice(ERRORS["error"]) if errors else None, errors,
-                     {"cursor": f"{r.getrandbits(48):012x}", "seen": [f"{r.getrandbits(32):08x}" for _ in range(3)]}))
+                     seen))
     return rows
 
 
 def _health(ctx: SeedContext) -> list[Table]:
+    """Heartbeats every 30 minutes up to END, and alarms: resolved history plus at most one open per key."""
     r, health, alarms = ctx.random, [], []
-    open_keys = r.sample(range(len(ALARMS)), 2)  # at most one open alarm per key: the partial unique index
+    active = r.sample(range(len(ALARMS)), 2)  # the first is open, the second open or acknowledged
     ticks = 60 * ctx.scale
     for k in range(ticks):
         at = END - timedelta(minutes=30 * (ticks - k))
         for component in COMPONENTS:
-            sick = component == "llm-gateway" and 0 in open_keys and k > ticks - 6
+            sick = component == "llm-gateway" and 0 in active and k > ticks - 6  # the open LLM alarm shows here
             status = "degraded" if sick else ctx.choice(("ok", "degraded", "down"), (96, 3, 1))
-            health.append((len(health) + 1, at, component, status,
-                           {"latency_ms": r.randint(4000, 12000) if sick else r.randint(20, 900), "queue_depth": r.randint(0, 40)}))
+            details = {"latency_ms": r.randint(4000, 12000) if sick else r.randint(20, 900),
+                       "queue_depth": r.randint(0, 40)}
+            health.append((len(health) + 1, at, component, status, details))
     for i, (key, severity, title) in enumerate(ALARMS):
-        for n in range(r.randint(1, 3)):  # resolved history of the same key
+        for _ in range(r.randint(1, 3)):
             opened = ctx.timestamp(START, END - timedelta(days=7))
-            alarms.append((len(alarms) + 1, key, severity, "resolved", title, opened, ctx.after(opened, max_seconds=6 * 3600)))
-        if i in open_keys:
-            status = "open" if i == open_keys[0] or r.random() < 0.5 else "acknowledged"
+            alarms.append((len(alarms) + 1, key, severity, "resolved", title, opened,
+                           ctx.after(opened, max_seconds=6 * 3600)))
+        if i in active:
+            status = "open" if i == active[0] or r.random() < 0.5 else "acknowledged"
             alarms.append((len(alarms) + 1, key, severity, status, title, END - _ms(ctx, 600_000, 10_000_000), None))
     return [Table("system_health", ("id", "recorded_at", "component", "status", "details"), health),
             Table("alarms", ("id", "dedupe_key", "severity", "status", "title", "opened_at", "resolved_at"), alarms)]
