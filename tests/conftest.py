@@ -82,6 +82,18 @@ def migrated_db():
     _drop_database(url)
 
 
+@pytest.fixture(scope="session")
+def seeded_db():
+    """The URL of a database migrated and seeded (all five schemas, seed 42). Shared: read it, don't change it."""
+    from dbkit.seed import seed
+
+    url = _create_database()
+    migrate(url)
+    seed(url)
+    yield url
+    _drop_database(url)
+
+
 class SqlDir:
     """A throwaway migrations folder; `write("a/0001_x.sql", text)` adds a file under `root`."""
 
