@@ -28,3 +28,22 @@ def test_each_notebook_has_an_executing_test(path):
     module = ROOT / "tests" / f"test_notebook_{path.stem}.py"
     assert module.exists(), f"{path.name} has no {module.name}"
     assert "testbook(" in module.read_text() or "NotebookClient(" in module.read_text()
+
+
+def test_every_table_is_queried_in_some_notebook(migrated_db):
+    """Each of the database's tables appears schema-qualified in an executed code cell of some notebook."""
+    import re
+
+    import psycopg
+
+    with psycopg.connect(migrated_db) as conn:
+        tables = conn.execute(
+            "SELECT schemaname || '.' || tablename FROM pg_tables "
+            "WHERE schemaname IN ('iris', 'ibex_core', 'orchestrator', 'myloware', 'syris') ORDER BY 1"
+        ).fetchall()
+    assert len(tables) == 46
+    code = "\n".join(
+        cell.source for path in NOTEBOOKS for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"
+    )
+    missing = [name for (name,) in tables if not re.search(rf"\b{re.escape(name)}\b", code)]
+    assert missing == [], f"tables no notebook queries: {', '.join(missing)}"
