@@ -1,0 +1,122 @@
+"""notebooks/03_orchestrator.ipynb, executed headlessly on the session's database; asserts on real values."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from testbook import testbook
+
+from dbkit.migrate import SQL_DIR
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "03_orchestrator.ipynb"
+TABLES = ["agent_logs", "agents", "orchestrator_agents", "orchestrator_chat", "prompts", "system_logs"]
+
+
+@pytest.fixture(scope="module")
+def tb():
+    with testbook(NOTEBOOK, execute=True, timeout=120) as notebook:
+        yield notebook
+
+
+def _outputs(tb, tag: str) -> list:
+    cells = [c for c in tb.nb.cells if tag in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"one cell tagged {tag!r}"
+    return cells[0].outputs
+
+
+def _source(tag: str) -> str:
+    return next(c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if tag in c.metadata.get("tags", []))
+
+
+def test_ledger_lists_every_orchestrator_file(tb):
+    files = sorted(p.name for p in (SQL_DIR / "orchestrator").glob("*.sql"))
+    assert len(files) == 9
+    assert tb.value("list(ledger['name'])") == files
+    assert tb.value("len(dbkit.plan(schemas=['orchestrator']))") == 0
+
+
+def test_files_rerun_by_hand_change_nothing(tb):
+    assert tb.value("len(files)") == 9
+    assert tb.value("list(rerun['rows'] == rerun['rows_after_rerun'])") == [True] * len(TABLES)
+    notices = tb.ref("notices")
+    assert any(n == 'relation "agent_logs" already exists, skipping' for n in notices)
+    assert "9 files ran again" in tb.cell_output_text("rerun")
+
+
+def test_seed_fills_every_table(tb):
+    rows = tb.value("{t: int(n) for t, n in zip(counts['table'], counts['rows'])}")
+    assert sorted(rows) == TABLES
+    assert all(n > 0 for n in rows.values()), rows
+    assert sum(rows.values()) == tb.value("loaded['orchestrator']")
+
+
+def test_diagram_is_mermaid_and_svg(tb):
+    markup = tb.ref("markup")
+    assert markup.startswith("erDiagram")
+    assert all(f"{table} {{" in markup for table in TABLES)
+    assert re.search(r"orchestrator_agents \S+ agents", markup)
+    data = [output.get("data", {}) for output in _outputs(tb, "diagram")]
+    assert any("erDiagram" in d.get("text/vnd.mermaid", d.get("text/markdown", "")) for d in data)
+    assert any("image/svg+xml" in d for d in data)
+
+
+def test_every_table_is_described_and_queried_schema_qualified(tb):
+    for table in TABLES:
+        shown = "".join(o["data"].get("text/markdown", "") for o in _outputs(tb, f"describe-{table}") if "data" in o)
+        assert f"**orchestrator.{table}**" in shown
+        assert f"orchestrator.{table}" in _source(f"query-{table}")
+        assert len(_outputs(tb, f"query-{table}")) > 0
+
+
+def test_log_tail_is_one_agents_latest_events_newest_first(tb):
+    stamps = tb.value("[t.isoformat() for t in tail['timestamp']]")
+    assert len(stamps) == 15
+    assert stamps == sorted(stamps, reverse=True)
+    # nothing of that agent is newer than the head of the tail, and it is the newest event of all
+    newest = tb.value(
+        "inspect.query('SELECT max(timestamp) FROM orchestrator.agent_logs WHERE agent_id = %s', "
+        "[last_agent.at[0, 'id']]).iloc[0, 0].isoformat()"
+    )
+    overall = tb.value("inspect.query('SELECT max(timestamp) FROM orchestrator.agent_logs').iloc[0, 0].isoformat()")
+    assert stamps[0] == newest == overall
+    tools = tb.value("sorted(set(tail['tool_name'].dropna()))")
+    assert tools and set(tools) <= {"Bash", "Read", "Edit", "Grep", "Glob", "Write", "TodoWrite", "Task", "WebFetch"}
+
+
+def test_cost_rollups_equal_the_sum_of_agents_costs(tb):
+    total = tb.value("str(inspect.query('SELECT sum(total_cost) FROM orchestrator.agents').iloc[0, 0])")
+    assert tb.value("str(sum(per_session['agents_cost']))") == total
+    assert tb.value("str(sum(per_model['total_cost']))") == total
+    assert tb.value("int(per_session['agents'].sum())") == tb.value("len(agents)")
+    assert tb.value("bool((per_session['own_cost'] + per_session['agents_cost'] == per_session['session_cost']).all())")
+    tokens = tb.value("int(inspect.query('SELECT sum(input_tokens) FROM orchestrator.agents').iloc[0, 0])")
+    assert tb.value("int(per_model['input_tokens'].sum())") == tokens == tb.value("int(per_session['input_tokens'].sum())")
+    assert f"agents spent {total} USD in all" in tb.cell_output_text("costs-by-model")
+
+
+def test_agent_tokens_are_the_usage_in_their_logs(tb):
+    assert tb.value("bool((usage['input_tokens'] == usage['logged_input']).all())")
+    assert tb.value("bool((usage['output_tokens'] == usage['logged_output']).all())")
+    assert tb.value("len(usage)") == tb.value("len(agents)")
+
+
+def test_trigger_sets_updated_at_to_the_transactions_now(tb):
+    assert tb.value("after == transaction_now") is True
+    assert tb.value("after > before") is True
+    assert tb.value("still == before") is True  # rolled back
+    assert "equal to now(): True" in tb.cell_output_text("trigger")
+
+
+def test_chat_names_the_agent_exactly_when_one_takes_part(tb):
+    rows = tb.value("parties.to_dict('records')")
+    assert rows
+    for row in rows:
+        expected = row["messages"] if "agent" in (row["sender_type"], row["receiver_type"]) else 0
+        assert row["with_agent_id"] == expected
+
+
+def test_the_seeds_36_indexes(tb):
+    assert tb.value("index_count.iloc[0].tolist()") == [36, 6]
