@@ -44,7 +44,11 @@ DIRECTIVES = (  # name | description | tags | rules (version n keeps the first n
 PATTERNS = ("active", "deprecated active", "deprecated active draft", "deprecated deprecated active review", "draft",
             "active revoked", "revoked draft")
 MODELS = ("gpt-4o-mini", "claude-3-5-sonnet", "llama-3.1-70b", "mistral-large")
-TOKEN_KINDS = {"pat": "pat", "org_token": "org", "service_token": "svc", "marketplace": "mkt"}
+TOKEN_KINDS = {  # type: (secret prefix, names)
+    "pat": ("pat", ["laptop CLI", "CI pipeline", "Jupyter notebook", "local dev", "data export script"]),
+    "org_token": ("org", ["production API", "analytics sync", "backup job"]),
+    "service_token": ("svc", ["agent runtime"]), "marketplace": ("mkt", ["marketplace listing"]),
+}
 SESSION_STATUSES = ("initializing", "active", "suspended", "resuming", "completed", "failed", "abandoned")
 SESSION_WEIGHTS = (2, 6, 2, 1, 14, 3, 2)
 SOURCES, SOURCE_WEIGHTS = ("extracted", "user_provided", "inferred", "imported"), (55, 20, 15, 10)
@@ -172,22 +176,22 @@ TEMPLATES = (  # category tag: text || the same facts reworded
     "procedural incident: Severity {sev} incidents are declared in {pager} and page the {team} on-call within 5 minutes."
     " || A sev-{sev} incident: declare it in {pager}, page the {team} on-call within 5 minutes.",
 )
-CURATED = (  # category tags: text -- hand-written memories that the first agent of every org holds, active
+CURATED = (  # category tags: text [|| a question worded differently]: memories every org's first agent holds
     "preference style: The user prefers concise answers with code first.",
     "factual deploy: Deploys to staging happen every Tuesday at 14:00 UTC.",
     "preference ui accessibility: The user is red-green colourblind, so charts should use blue and orange instead of"
-    " red and green.",
-    "factual compliance: Personal data of EU customers must stay in the Frankfurt region because of GDPR.",
-    "procedural expenses: Travel expenses over 500 euros need sign-off from Elena Park before booking.",
-    "episodic customer sales: Initech signed their contract renewal on June 30 after we agreed a 15% discount.",
-    "behavioral tone: The user gets annoyed by emoji and exclamation marks in replies.",
+    " red and green. || Which colours should graphs avoid because of the user's vision?",
+    "factual compliance: Personal data of EU customers must stay in the Frankfurt region because of GDPR."
+    " || Where are we required to keep personal information of European users?",
+    "procedural expenses: Travel expenses over 500 euros need sign-off from Elena Park before booking."
+    " || Who has to approve a costly business trip?",
+    "episodic customer sales: Initech signed their contract renewal on June 30 after we agreed a 15% discount."
+    " || When did Initech renew their agreement, and what price concession did they get?",
+    "behavioral tone: The user gets annoyed by emoji and exclamation marks in replies."
+    " || Don't use smiley faces or excited punctuation when writing to this person.",
 )
-PARAPHRASES: list[tuple[str, str]] = [  # (an active memory's content, a query worded differently)
-    (CURATED[2].split(": ", 1)[1], "Which colours should graphs avoid because of the user's vision?"),
-    (CURATED[3].split(": ", 1)[1], "Where are we required to keep personal information of European users?"),
-    (CURATED[4].split(": ", 1)[1], "Who has to approve a costly business trip?"),
-    (CURATED[5].split(": ", 1)[1], "When did Initech renew their agreement, and what price concession did they get?"),
-    (CURATED[6].split(": ", 1)[1], "Don't use smiley faces or excited punctuation when writing to this person."),
+PARAPHRASES: list[tuple[str, str]] = [  # (an active memory's content, a query that shares few of its words)
+    tuple(line.split(": ", 1)[1].split(" || ")) for line in CURATED if " || " in line
 ]
 POOL_BASE, POOL_MAX = 950, 1500  # distinct memory texts per scale unit, and at most (each may add two variants)
 COLUMNS = {
@@ -261,7 +265,7 @@ def _pool(ctx: SeedContext) -> list[dict]:
     """Memory families (text, reworded alt, older text), curated first; every text distinct."""
     families, size, attempts = [], min(POOL_BASE * ctx.scale, POOL_MAX), 0
     for line in CURATED:
-        head, text = line.split(": ", 1)
+        head, text = line.split(": ", 1)[0], line.split(": ", 1)[1].split(" || ")[0]
         families.append({"category": head.split()[0], "tags": head.split()[1:], "text": text, "alt": None, "older": None})
     seen = {f["text"] for f in families}
     while len(families) < size and attempts < 50 * size:
@@ -346,14 +350,15 @@ def _tokens(ctx: SeedContext, t: dict) -> None:
     for org, tier in ((r[0], r[3]) for r in t["organizations"].rows):
         owners += [(org, None, None, "org_token")] * (1 if tier == "free" else 2) + [(org, None, None, "marketplace")] * (tier == "enterprise")
     for org, user, agent, kind in owners:
-        secret = f"ibx_{TOKEN_KINDS[kind]}_{ctx.random.getrandbits(160):040x}"  # only its sha256 is stored
+        prefix, names = TOKEN_KINDS[kind]
+        secret = f"ibx_{prefix}_{ctx.random.getrandbits(160):040x}"  # only its sha256 is stored
         created, revoked = ctx.timestamp(START, END - timedelta(days=30)), ctx.random.random() < 0.15
         expires = None if ctx.random.random() < 0.4 else created + timedelta(days=ctx.choice([30, 90, 365]))
         # bits: 1/2 memories read/write, 4/8 sessions read/write, 16 agents, 32 directives, 64 tokens, 128 billing
         perms = {"pat": sum(ctx.random.sample([1, 2, 4, 8, 16, 32, 64, 128], 3)), "service_token": 15, "org_token": 255,
                  "marketplace": 5}[kind]
         used = ctx.timestamp(created, END) if ctx.random.random() < 0.85 else None
-        t["tokens"].rows.append((ctx.uuid(), org, user, agent, kind, _sha(secret), secret[:12], f"{kind} {ctx.fake.word()}",
+        t["tokens"].rows.append((ctx.uuid(), org, user, agent, kind, _sha(secret), secret[:12], ctx.choice(names),
             perms, expires, revoked, ctx.timestamp(created, END) if revoked else None, used,
             ctx.random.randint(1, 50000) if used else 0, created, used or created))
 
