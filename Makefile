@@ -6,7 +6,7 @@ VENV := .venv
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: lab test install up down clean
+.PHONY: lab test install up down clean browser-check
 
 lab: install  ## start the database, migrate, open JupyterLab on notebooks/ (prints its URL)
 	$(VENV)/bin/dbkit lab
@@ -29,6 +29,10 @@ $(UV):
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --quiet
 	touch $@
+
+browser-check: install  ## JupyterLab in headless Chromium (needs `apt-get install chromium`); screenshots in build/browser/
+	$(UV) sync --frozen --quiet --group browser
+	$(VENV)/bin/python tests/browser/lab_in_chromium.py
 
 clean:
 	rm -rf $(VENV) .tools build .pytest_cache

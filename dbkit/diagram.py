@@ -63,7 +63,8 @@ def _reflect(schema: str, target: Resolved):
     engine = create_engine(target.url if target.is_sqlite else sqlalchemy_url(target.url))
     try:
         metadata = MetaData()
-        metadata.reflect(engine, schema=None if target.is_sqlite else schema)
+        kit_ledger = ("dbkit_schema_migrations",)  # SQLite keeps the runner's ledger beside the schema's tables
+        metadata.reflect(engine, schema=None if target.is_sqlite else schema, only=lambda name, _: name not in kit_ledger)
         return metadata
     finally:
         engine.dispose()

@@ -6,6 +6,7 @@ values are bound parameters.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Sequence
 
 import pandas as pd
@@ -105,7 +106,15 @@ def explain(
     """The plan PostgreSQL chooses for a statement (EXPLAIN, not ANALYZE: nothing runs)."""
     text = sql.SQL(statement) if isinstance(statement, str) else statement
     plan = query(sql.SQL("EXPLAIN ") + text, params, url=url, settings=settings)
-    return "\n".join(plan.iloc[:, 0])
+    return _VECTOR_LITERAL.sub(_shorten, "\n".join(plan.iloc[:, 0]))
+
+
+# A plan prints a query vector in full (384 or 1536 numbers): show its size instead.
+_VECTOR_LITERAL = re.compile(r"'\[([^\]']{200,})\]'")
+
+
+def _shorten(match: re.Match) -> str:
+    return f"'[…{match.group(1).count(',') + 1} values…]'"
 
 
 def _count(schema: str, table: str, url: str | Resolved | None) -> int:

@@ -11,7 +11,7 @@ from typing import Callable
 
 from .errors import ConfigError
 
-__all__ = ["NOTEBOOKS", "launch"]
+__all__ = ["NOTEBOOKS", "launch", "command"]
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -23,17 +23,23 @@ def launch(*, port: int = 8888, browser: bool = False, announce: Callable[[str],
     port = _free_port(port)
     token = secrets.token_hex(24)
     announce(f"JupyterLab: http://127.0.0.1:{port}/lab?token={token}")
+    args = command(port, token, browser=browser)
+    sys.stdout.flush()
+    os.execv(args[0], args)
+
+
+def command(port: int, token: str, *, browser: bool = False, root: Path = NOTEBOOKS) -> list[str]:
+    """The JupyterLab command line: loopback only, this token, `root` (default `notebooks/`) as its root."""
     args = [
         sys.executable, "-m", "jupyterlab",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={NOTEBOOKS}",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
     ]  # fmt: skip
     if not browser:
         args.append("--no-browser")
     if os.geteuid() == 0:
         args.append("--allow-root")  # root is this machine's only user; JupyterLab refuses it by default
-    sys.stdout.flush()
-    os.execv(sys.executable, args)
+    return args
 
 
 def _free_port(first: int) -> int:

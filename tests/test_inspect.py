@@ -37,3 +37,14 @@ def test_explain_applies_settings_to_the_transaction_only(migrated_db):
     params = ['[{"name": "generate_code"}]']
     assert "idx_sprites_capabilities" in inspect.explain(statement, params, url=migrated_db, settings={"enable_seqscan": "off"})
     assert "Seq Scan" in inspect.explain(statement, params, url=migrated_db)
+
+
+def test_explain_shortens_vector_literals(migrated_db):
+    import numpy as np
+    from pgvector import Vector
+
+    query = np.ones(384, dtype=np.float32) / np.sqrt(384)
+    plan = inspect.explain(
+        "SELECT id FROM ibex_core.memories ORDER BY embedding <=> %s LIMIT 3", [Vector(query)], url=migrated_db
+    )
+    assert "[…384 values…]" in plan and len(plan) < 2000

@@ -49,6 +49,7 @@ def load(conn: psycopg.Connection, schema: str, tables: list[Table], *, seed: in
             if progress is not None:
                 progress(table, len(table.rows))
         _reset_identities(conn, schema)
+        _refresh_indexes_and_statistics(conn, schema, existing)
         conn.execute(
             "INSERT INTO dbkit.seed_runs VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (schema) DO UPDATE SET "
             "seed = EXCLUDED.seed, scale = EXCLUDED.scale, rows = EXCLUDED.rows, embedder = EXCLUDED.embedder, "
@@ -93,6 +94,22 @@ def _copy(conn: psycopg.Connection, schema: str, table: Table) -> int:
         for row in table.rows:
             copy.write_row(row)
     return len(table.rows)
+
+
+def _refresh_indexes_and_statistics(conn: psycopg.Connection, schema: str, tables: list[str]) -> None:
+    """IVFFlat picks its list centroids when built, and TRUNCATE rebuilt it empty: rebuild it on the rows.
+
+    ANALYZE too, so the planner's first EXPLAIN after a seed sees real row counts.
+    """
+    ivfflat = conn.execute(
+        "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam "
+        "WHERE am.amname = 'ivfflat' AND i.relnamespace = to_regnamespace(%s)",
+        (schema,),
+    ).fetchall()
+    for (index,) in ivfflat:
+        conn.execute(sql.SQL("REINDEX INDEX {}").format(sql.Identifier(schema, index)))
+    for table in tables:
+        conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema, table)))
 
 
 def _reset_identities(conn: psycopg.Connection, schema: str) -> None:
