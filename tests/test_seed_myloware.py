@@ -1,4 +1,4 @@
-"""MyloWare seed: runs through the persona pipeline, webhooks and their retry queue, and a searchable knowledge base."""
+"""MyloWare seed: runs through the persona pipeline, webhooks and their retry queue, a searchable knowledge base."""
 
 from __future__ import annotations
 
@@ -18,6 +18,12 @@ from dbkit.url import database_of, with_database
 
 TABLES = ["runs", "artifacts", "webhook_events", "webhook_dlq", "orchestration_checkpoints", "hitl_approvals",
           "kb_documents", "kb_embeddings", "socials", "project_socials"]
+NEAREST_DOCUMENT = """
+    SELECT d.path FROM myloware.kb_embeddings e JOIN myloware.kb_documents d ON d.id = e.doc_id
+    ORDER BY e.embedding <=> %s LIMIT 1"""
+REPLAY = """
+    INSERT INTO myloware.webhook_events (idempotency_key, provider, headers, payload, signature_status)
+    SELECT idempotency_key, provider, headers, payload, signature_status FROM myloware.webhook_events LIMIT 1"""
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +51,8 @@ def _one(url: str, query, params=()):
 
 
 def test_every_table_has_rows(mylo_db):
-    counts = {t: _one(mylo_db, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("myloware", t))) for t in TABLES}
+    count = sql.SQL("SELECT count(*) FROM {}")
+    counts = {t: _one(mylo_db, count.format(sql.Identifier("myloware", t))) for t in TABLES}
     assert [t for t, n in counts.items() if n == 0] == [], counts
     assert counts["kb_documents"] == 150 and counts["kb_embeddings"] >= counts["kb_documents"]
 
@@ -68,47 +75,50 @@ def test_citations_carry_a_retrieval_trace_of_real_documents(mylo_db):
 def test_knowledge_base_search_finds_the_document_on_the_topic(mylo_db):
     assert not embedder().name.startswith("hashing"), f"embedder {embedder().name!r}"
     with connect(mylo_db) as conn, conn.transaction():
-        # The IVFFlat index was built on an empty table by the migration: probe every list (lists = 10)
-        # so the query is exact; a REINDEX after loading would let fewer probes find the same rows.
+        # The migration built the IVFFlat index on an empty table, so its lists mean little: probe all 10
+        # (an exact search). After a REINDEX on the loaded table, fewer probes find the same documents.
         conn.execute("SET LOCAL ivfflat.probes = 10")
         for path, query in KB_QUERIES:
-            found = conn.execute(
-                "SELECT d.path FROM myloware.kb_embeddings e JOIN myloware.kb_documents d ON d.id = e.doc_id "
-                "ORDER BY e.embedding <=> %s LIMIT 1", (pad_1536(embed([query]))[0],)).fetchone()
-            assert found == (path,), query
+            assert conn.execute(NEAREST_DOCUMENT, (pad_1536(embed([query]))[0],)).fetchone() == (path,), query
 
 
 def test_embeddings_are_padded_384_d_vectors(mylo_db):
-    assert _rows(mylo_db, "SELECT DISTINCT vector_dims(embedding), vector_norm(subvector(embedding, 385, 1152)) = 0 "
-                          "FROM myloware.kb_embeddings") == [(1536, True)]
+    shapes = _rows(mylo_db, "SELECT DISTINCT vector_dims(embedding), vector_norm(subvector(embedding, 385, 1152)) = 0 "
+                            "FROM myloware.kb_embeddings")
+    assert shapes == [(1536, True)]
 
 
 def test_dead_letter_queue_is_read_by_next_retry_at(mylo_db):
-    queue = _rows(mylo_db, "SELECT next_retry_at, retry_count FROM myloware.webhook_dlq "
-                           "WHERE next_retry_at IS NOT NULL ORDER BY next_retry_at")
-    assert queue and [r[0] for r in queue] == sorted(r[0] for r in queue)
-    assert any(due <= END for due, _ in queue) and any(due > END for due, _ in queue)
-    assert _one(mylo_db, "SELECT count(*) FROM myloware.webhook_dlq WHERE next_retry_at IS NULL AND retry_count = 5") > 0
-    assert _one(mylo_db, "SELECT count(*) FROM myloware.webhook_dlq d JOIN myloware.webhook_events e "
-                         "USING (idempotency_key, provider)") == _one(mylo_db, "SELECT count(*) FROM myloware.webhook_dlq")
+    queue = _rows(mylo_db, "SELECT next_retry_at FROM myloware.webhook_dlq WHERE next_retry_at IS NOT NULL "
+                           "ORDER BY next_retry_at")
+    assert queue and queue == sorted(queue)
+    assert any(due <= END for (due,) in queue) and any(due > END for (due,) in queue)
+    assert _one(mylo_db, "SELECT count(*) FROM myloware.webhook_dlq WHERE next_retry_at IS NULL") > 0
+    dead = _one(mylo_db, "SELECT count(*) FROM myloware.webhook_dlq")
+    assert _one(mylo_db, "SELECT count(*) FROM myloware.webhook_dlq JOIN myloware.webhook_events "
+                         "USING (idempotency_key, provider)") == dead
 
 
 def test_a_replayed_webhook_is_rejected(mylo_db):
     with connect(mylo_db) as conn:
-        with pytest.raises(psycopg.errors.UniqueViolation):
-            conn.execute("INSERT INTO myloware.webhook_events (idempotency_key, provider, headers, payload, signature_status) "
-                         "SELECT idempotency_key, provider, headers, payload, signature_status FROM myloware.webhook_events LIMIT 1")
+        with pytest.raises(psycopg.errors.UniqueViolation, match="uq_webhook_events_idempotency"):
+            conn.execute(REPLAY)
 
 
 def test_gates_checkpoints_and_primary_socials(mylo_db):
-    assert {g for (g,) in _rows(mylo_db, "SELECT DISTINCT gate FROM myloware.hitl_approvals")} == {"ideate", "script", "publish"}
-    runs, saved = _one(mylo_db, "SELECT count(*) FROM myloware.runs"), _one(mylo_db, "SELECT count(*) FROM myloware.orchestration_checkpoints")
-    assert 0 < saved < runs
-    assert _rows(mylo_db, "SELECT DISTINCT count(*) FILTER (WHERE is_primary) FROM myloware.project_socials GROUP BY project") == [(1,)]
+    gates = {g for (g,) in _rows(mylo_db, "SELECT DISTINCT gate FROM myloware.hitl_approvals")}
+    assert gates == {"ideate", "script", "publish"}
+    saved = _one(mylo_db, "SELECT count(*) FROM myloware.orchestration_checkpoints")
+    assert 0 < saved < _one(mylo_db, "SELECT count(*) FROM myloware.runs")
+    primaries = _rows(mylo_db, "SELECT DISTINCT count(*) FILTER (WHERE is_primary) FROM myloware.project_socials "
+                               "GROUP BY project")
+    assert primaries == [(1,)]
 
 
 def _plain(tables) -> list:
-    return [(t.name, [tuple(v.tobytes() if isinstance(v, np.ndarray) else v for v in r) for r in t.rows]) for t in tables]
+    """Rows comparable with ==: numpy vectors as bytes."""
+    return [(t.name, [tuple(v.tobytes() if isinstance(v, np.ndarray) else v for v in row) for row in t.rows])
+            for t in tables]
 
 
 def _generate(seed_value: int):
@@ -116,5 +126,7 @@ def _generate(seed_value: int):
 
 
 def test_generate_is_deterministic():
-    assert _plain(_generate(42)) == _plain(_generate(42))
-    assert _plain(_generate(42))[0] != _plain(_generate(7))[0]
+    first = _plain(_generate(42))
+    assert first == _plain(_generate(42))
+    other = _plain(_generate(7))
+    assert sum(table != theirs for table, theirs in zip(first, other)) >= len(TABLES) - 1

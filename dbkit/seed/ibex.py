@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from ._context import END, START, SeedContext, Table
 
-__all__ = ["generate", "PARAPHRASES", "CURATED"]
+__all__ = ["generate", "PARAPHRASES", "CURATED", "POOL_MAX"]
 
 ORGS = (("Acme Robotics", "enterprise", "active"), ("Northwind Labs", "pro", "active"), ("Tinkerbox", "free", "trial"))
 SIZES = {"enterprise": (10, 5), "pro": (7, 4), "free": (4, 3)}  # users, agents per org at scale 1
@@ -30,7 +30,7 @@ AGENT_KINDS = (  # name | description | tags | tools
     "Onboarding Guide|Walks new hires through accounts and first tasks|hr internal|notion okta",
     "Sales Concierge|Prepares demos and answers pre-sales questions|sales customer-facing|hubspot",
 )
-DIRECTIVES = (  # name | description | tags | rules (version n keeps the first n + 1)
+DIRECTIVES = (  # name | description | tag | rules (version n keeps the first n + 1)
     "tone-of-voice|How agents talk to customers|support|Be friendly and plain-spoken.|Never promise delivery dates."
     "|Use the customer's name once.|Close with a concrete next step.",
     "deploy-safety|Guard rails for anything that touches production|deploy|Never deploy on Fridays after 15:00 UTC."
@@ -40,11 +40,11 @@ DIRECTIVES = (  # name | description | tags | rules (version n keeps the first n
     "code-review|What a review must check|code|Flag missing tests.|Flag schema changes without a migration."
     "|Ask for a rollout plan on risky changes.|Keep comments actionable.",
 )
-# Version statuses per directive name: never two active versions of one name.
+# Version statuses of one directive name, oldest first: never two active versions of a name.
 PATTERNS = ("active", "deprecated active", "deprecated active draft", "deprecated deprecated active review", "draft",
             "active revoked", "revoked draft")
 MODELS = ("gpt-4o-mini", "claude-3-5-sonnet", "llama-3.1-70b", "mistral-large")
-TOKEN_KINDS = {  # type: (secret prefix, names)
+TOKEN_KINDS = {  # type: (secret prefix, names people give them)
     "pat": ("pat", ["laptop CLI", "CI pipeline", "Jupyter notebook", "local dev", "data export script"]),
     "org_token": ("org", ["production API", "analytics sync", "backup job"]),
     "service_token": ("svc", ["agent runtime"]), "marketplace": ("mkt", ["marketplace listing"]),
@@ -112,86 +112,101 @@ users: 50|200|1,000|5,000
 sev: 1|2|3
 pager: PagerDuty|incident.io|Opsgenie|FireHydrant
 slack: #deploys|#releases|#eng-announce|#ops"""
-S = {k: [tuple(v.split("/")) if "/" in v else v for v in vs.split("|")]
-     for k, vs in (line.split(": ", 1) for line in _SLOTS.splitlines())}
-TEMPLATES = (  # category tag: text || the same facts reworded
-    "factual deploy: Deploys to {env} happen every {weekday} at {time} UTC."
-    " || Every {weekday} at {time} UTC is the deploy window for {env}.",
-    "factual infra: The {service} service runs on {infra} in {region}. || {infra} in {region} hosts the {service} service.",
-    "factual oncall: The {team} team owns the {service} service and its on-call rotation."
-    " || On-call for the {service} service belongs to the {team} team.",
-    "factual billing: Invoices for {plan} customers are issued on the {nth} of each month."
-    " || {plan} customers get billed on the {nth} of every month.",
-    "factual api: The {service} API allows {rpm} requests per minute per token."
-    " || Each token may call the {service} API {rpm} times a minute.",
-    "factual docs: {truth[0]} is the source of truth for {truth[1]}."
-    " || For {truth[1]}, the team relies on {truth[0]} as the single source of truth.",
-    "factual database: The {service} database runs PostgreSQL {pgver} with {days}-day backup retention."
-    " || Backups of the {service} database (PostgreSQL {pgver}) are kept for {days} days.",
-    "preference style: {who} prefers {length} answers with {lead} first. || When answering {who}, be {length} and lead with {lead}.",
-    "preference ui: {who} likes the dashboard with {ui}. || {who} asked for {ui} in the dashboard.",
-    "preference code: {who} wants code samples in {language}. || Code examples for {who} should be written in {language}.",
-    "preference communication: {who} prefers to be contacted on {channel} rather than by email."
-    " || Reach {who} on {channel}, not by email.",
-    "preference meetings: {who} likes meeting notes as {notes}. || Meeting notes for {who} should be {notes}.",
-    "preference formatting: {who} wants dates written as {datefmt} and amounts in {currency}."
-    " || Write dates as {datefmt} and money in {currency} for {who}.",
-    "preference oncall: {who} does not want to be paged for {severity} incidents outside working hours."
-    " || Outside working hours, do not page {who} for {severity} incidents.",
-    "behavioral support: When {trigger}, the agent should {action}. || The agent's rule: if {trigger}, {action}.",
-    "behavioral review: {who} usually {habit} before {activity}. || Before {activity}, {who} typically {habit}.",
-    "behavioral questions: {who} tends to ask follow-up questions about {topic} after {activity}."
-    " || After {activity}, expect {who} to ask about {topic}.",
-    "behavioral safety: The agent must never {forbidden} without explicit approval from {who}."
-    " || Without approval from {who}, the agent may not {forbidden}.",
-    "behavioral tone: {who} gets frustrated when answers {badhabit}. || Answers that {badhabit} annoy {who}.",
-    "behavioral escalation: Escalate to the {team} team when {trigger}. || If {trigger}, hand it over to the {team} team.",
-    "behavioral notifications: {who} ignores messages sent after {time} and reads them the next morning."
-    " || Messages to {who} after {time} wait until the next morning.",
-    "episodic incident: On {date}, the {service} service had a {minutes}-minute outage caused by {cause}."
-    " || {cause} took the {service} service down for {minutes} minutes on {date}.",
-    "episodic decision: On {date}, {who} approved moving the {service} service to {infra}."
-    " || {who} signed off on migrating {service} to {infra} on {date}.",
-    "episodic planning: In the sync on {date}, {who} asked to prioritise {project}."
-    " || {who} made {project} the top priority at the {date} sync.",
-    "episodic debugging: On {date}, the agent helped {who} track down a {bug} in the {service} service."
-    " || The agent and {who} found a {bug} in {service} on {date}.",
-    "episodic sales: {who} demoed {project} to {customer} on {date}. || On {date}, {customer} saw a demo of {project} from {who}.",
-    "episodic customer: On {date}, {customer} reported {symptom} in the {service} service."
-    " || {customer} complained about {symptom} in {service} on {date}.",
-    "episodic retro: The retrospective on {date} concluded that {lesson}. || Takeaway from the {date} retro: {lesson}.",
-    "procedural deploy: To deploy {service} to {env}, run the pipeline, wait for health checks, then announce it in {slack}."
-    " || Deploying {service} to {env}: pipeline first, then health checks, then a note in {slack}.",
-    "procedural security: To rotate the {service} API key, create the new key in {vault}, update the secret, restart the"
-    " pods, then revoke the old key. || Rotating {service} credentials: new key in {vault}, update the secret, restart"
-    " pods, revoke the old key.",
-    "procedural onboarding: To onboard a new {role}, create their {app} account, add them to the {team} group and book a"
-    " pairing session. || New {role} onboarding: {app} account, {team} group membership, then a pairing session.",
-    "procedural billing: Refunds above {amount} need approval from {who} before they are issued in {billingtool}."
-    " || {who} must approve any refund over {amount} before it goes out through {billingtool}.",
-    "procedural testing: To reproduce the {bug} in {service}, run a load test with {users} concurrent users against {env}."
-    " || Reproducing the {service} {bug} takes a load test of {users} concurrent users on {env}.",
-    "procedural database: To restore the {service} database, restore the latest snapshot in {region} to a new instance,"
-    " then switch DNS. || Restoring {service}: latest {region} snapshot to a new instance, then repoint DNS.",
-    "procedural incident: Severity {sev} incidents are declared in {pager} and page the {team} on-call within 5 minutes."
-    " || A sev-{sev} incident: declare it in {pager}, page the {team} on-call within 5 minutes.",
-)
-CURATED = (  # category tags: text [|| a question worded differently]: memories every org's first agent holds
-    "preference style: The user prefers concise answers with code first.",
-    "factual deploy: Deploys to staging happen every Tuesday at 14:00 UTC.",
-    "preference ui accessibility: The user is red-green colourblind, so charts should use blue and orange instead of"
-    " red and green. || Which colours should graphs avoid because of the user's vision?",
-    "factual compliance: Personal data of EU customers must stay in the Frankfurt region because of GDPR."
-    " || Where are we required to keep personal information of European users?",
-    "procedural expenses: Travel expenses over 500 euros need sign-off from Elena Park before booking."
-    " || Who has to approve a costly business trip?",
-    "episodic customer sales: Initech signed their contract renewal on June 30 after we agreed a 15% discount."
-    " || When did Initech renew their agreement, and what price concession did they get?",
-    "behavioral tone: The user gets annoyed by emoji and exclamation marks in replies."
-    " || Don't use smiley faces or excited punctuation when writing to this person.",
-)
+S = {name: [tuple(v.split("/")) if "/" in v else v for v in values.split("|")]
+     for name, values in (line.split(": ", 1) for line in _SLOTS.splitlines())}
+# category tags: a memory template, then (indented) the same facts reworded.
+_TEMPLATES = """\
+factual deploy: Deploys to {env} happen every {weekday} at {time} UTC.
+    Every {weekday} at {time} UTC is the deploy window for {env}.
+factual infra: The {service} service runs on {infra} in {region}.
+    {infra} in {region} hosts the {service} service.
+factual oncall: The {team} team owns the {service} service and its on-call rotation.
+    On-call for the {service} service belongs to the {team} team.
+factual billing: Invoices for {plan} customers are issued on the {nth} of each month.
+    {plan} customers get billed on the {nth} of every month.
+factual api: The {service} API allows {rpm} requests per minute per token.
+    Each token may call the {service} API {rpm} times a minute.
+factual docs: {truth[0]} is the source of truth for {truth[1]}.
+    For {truth[1]}, the team relies on {truth[0]} as the single source of truth.
+factual database: The {service} database runs PostgreSQL {pgver} with {days}-day backup retention.
+    Backups of the {service} database (PostgreSQL {pgver}) are kept for {days} days.
+preference style: {who} prefers {length} answers with {lead} first.
+    When answering {who}, be {length} and lead with {lead}.
+preference ui: {who} likes the dashboard with {ui}.
+    {who} asked for {ui} in the dashboard.
+preference code: {who} wants code samples in {language}.
+    Code examples for {who} should be written in {language}.
+preference communication: {who} prefers to be contacted on {channel} rather than by email.
+    Reach {who} on {channel}, not by email.
+preference meetings: {who} likes meeting notes as {notes}.
+    Meeting notes for {who} should be {notes}.
+preference formatting: {who} wants dates written as {datefmt} and amounts in {currency}.
+    Write dates as {datefmt} and money in {currency} for {who}.
+preference oncall: {who} does not want to be paged for {severity} incidents outside working hours.
+    Outside working hours, do not page {who} for {severity} incidents.
+behavioral support: When {trigger}, the agent should {action}.
+    The agent's rule: if {trigger}, {action}.
+behavioral review: {who} usually {habit} before {activity}.
+    Before {activity}, {who} typically {habit}.
+behavioral questions: {who} tends to ask follow-up questions about {topic} after {activity}.
+    After {activity}, expect {who} to ask about {topic}.
+behavioral safety: The agent must never {forbidden} without explicit approval from {who}.
+    Without approval from {who}, the agent may not {forbidden}.
+behavioral tone: {who} gets frustrated when answers {badhabit}.
+    Answers that {badhabit} annoy {who}.
+behavioral escalation: Escalate to the {team} team when {trigger}.
+    If {trigger}, hand it over to the {team} team.
+behavioral notifications: {who} ignores messages sent after {time} and reads them the next morning.
+    Messages to {who} after {time} wait until the next morning.
+episodic incident: On {date}, the {service} service had a {minutes}-minute outage caused by {cause}.
+    {cause} took the {service} service down for {minutes} minutes on {date}.
+episodic decision: On {date}, {who} approved moving the {service} service to {infra}.
+    {who} signed off on migrating {service} to {infra} on {date}.
+episodic planning: In the sync on {date}, {who} asked to prioritise {project}.
+    {who} made {project} the top priority at the {date} sync.
+episodic debugging: On {date}, the agent helped {who} track down a {bug} in the {service} service.
+    The agent and {who} found a {bug} in {service} on {date}.
+episodic sales: {who} demoed {project} to {customer} on {date}.
+    On {date}, {customer} saw a demo of {project} from {who}.
+episodic customer: On {date}, {customer} reported {symptom} in the {service} service.
+    {customer} complained about {symptom} in {service} on {date}.
+episodic retro: The retrospective on {date} concluded that {lesson}.
+    Takeaway from the {date} retro: {lesson}.
+procedural deploy: To deploy {service} to {env}, run the pipeline, wait for health checks, then post in {slack}.
+    Deploying {service} to {env}: pipeline first, then health checks, then a note in {slack}.
+procedural security: To rotate the {service} API key, create a new key in {vault}, then restart the pods.
+    Rotating {service} credentials: new key in {vault}, restart the pods, revoke the old key.
+procedural onboarding: To onboard a new {role}, create their {app} account and add them to the {team} group.
+    New {role} onboarding: an {app} account first, then membership of the {team} group.
+procedural billing: Refunds above {amount} need approval from {who} before they are issued in {billingtool}.
+    {who} must approve any refund over {amount} before it goes out through {billingtool}.
+procedural testing: To reproduce the {bug} in {service}, run a load test with {users} concurrent users on {env}.
+    Reproducing the {service} {bug} takes a load test of {users} concurrent users on {env}.
+procedural database: To restore the {service} database, restore the latest {region} snapshot, then switch DNS.
+    Restoring {service}: latest {region} snapshot to a new instance, then repoint DNS.
+procedural incident: Severity {sev} incidents are declared in {pager} and page the {team} on-call in 5 minutes.
+    A sev-{sev} incident: declare it in {pager}, page the {team} on-call within 5 minutes."""
+TEMPLATES = [(head, text, alt.strip()) for head, text, alt in
+             (line.split(": ", 1) + [nxt] for line, nxt in zip(*[iter(_TEMPLATES.splitlines())] * 2))]
+# category tags: a hand-written memory that every org's first agent holds, then (indented) a question worded
+# differently that should find it: the paraphrase demo and test.
+_CURATED = """\
+preference style: The user prefers concise answers with code first.
+factual deploy: Deploys to staging happen every Tuesday at 14:00 UTC.
+preference ui accessibility: The user is red-green colourblind, so charts should use blue and orange, not red and green.
+    Which colours should graphs avoid because of the user's vision?
+factual compliance: Personal data of EU customers must stay in the Frankfurt region because of GDPR.
+    Where are we required to keep personal information of European users?
+procedural expenses: Travel expenses over 500 euros need sign-off from Elena Park before booking.
+    Who has to approve a costly business trip?
+episodic customer sales: Initech signed their contract renewal on June 30 after we agreed a 15% discount.
+    When did Initech renew their agreement, and what price concession did they get?
+behavioral tone: The user gets annoyed by emoji and exclamation marks in replies.
+    Don't use smiley faces or excited punctuation when writing to this person."""
+CURATED = [tuple(line.split(": ", 1)) for line in _CURATED.splitlines() if not line.startswith(" ")]
 PARAPHRASES: list[tuple[str, str]] = [  # (an active memory's content, a query that shares few of its words)
-    tuple(line.split(": ", 1)[1].split(" || ")) for line in CURATED if " || " in line
+    (line.split(": ", 1)[1], query.strip()) for line, query in zip(_CURATED.splitlines(), _CURATED.splitlines()[1:])
+    if query.startswith(" ")
 ]
 POOL_BASE, POOL_MAX = 950, 1500  # distinct memory texts per scale unit, and at most (each may add two variants)
 COLUMNS = {
@@ -199,51 +214,58 @@ COLUMNS = {
     "users": "id org_id email name role status mfa_enabled last_login_at preferences created_at updated_at deleted_at",
     "agents": "id org_id created_by name slug description config status tags total_sessions total_memories "
               "last_active_at metadata created_at updated_at deleted_at",
-    "tokens": "id org_id user_id agent_id type hash prefix name permissions expires_at is_revoked revoked_at last_used_at "
-              "use_count created_at updated_at",
-    "directives": "id org_id name description content content_hash version_number status is_published tags created_at "
-                  "updated_at deleted_at",
+    "tokens": "id org_id user_id agent_id type hash prefix name permissions expires_at is_revoked revoked_at "
+              "last_used_at use_count created_at updated_at",
+    "directives": "id org_id name description content content_hash version_number status is_published tags "
+                  "created_at updated_at deleted_at",
     "sessions": "id org_id agent_id user_id directive_id status started_at last_heartbeat_at completed_at "
                 "checkpoint_sequence total_turns total_tokens_used loop_suspected metadata",
     "checkpoints": "id session_id org_id sequence_number state state_hash state_size_bytes is_valid created_at",
     "memories": "id org_id agent_id session_id content content_hash embedding category source status confidence "
-                "usefulness_score retrieval_count last_retrieved_at last_injected_at superseded_by merged_into expires_at "
-                "deleted_at metadata created_at updated_at",
-    "memory_versions": "id memory_id org_id version_num operation previous_content new_content change_reason changed_at",
+                "usefulness_score retrieval_count last_retrieved_at last_injected_at superseded_by merged_into "
+                "expires_at deleted_at metadata created_at updated_at",
+    "memory_versions": "id memory_id org_id version_num operation previous_content new_content change_reason "
+                       "changed_at",
     "memory_relationships": "id org_id source_memory_id target_memory_id relationship_type confidence created_at",
     "memory_tags": "memory_id tag org_id created_at",
 }
+M_CONFIDENCE, M_UPDATED = 10, 21  # positions in a memories row that later history changes
 
 
 def generate(ctx: SeedContext) -> list[Table]:
     """Every ibex_core table, parents first; memories carry MiniLM embeddings of their content."""
     t = {name: Table(name, columns.split()) for name, columns in COLUMNS.items()}
-    pool, plan = _pool(ctx), []
+    pool, plan, walked = _pool(ctx), [], 0
     order = list(range(len(CURATED), len(pool)))
     ctx.random.shuffle(order)  # agents walk the pool in turn: all of it is used before any text repeats
     for o, (org_name, tier, status) in enumerate(ORGS):
-        org, born, slug = ctx.uuid(), ctx.timestamp(START, START + timedelta(days=20)), org_name.lower().replace(" ", "-")
-        settings = {"timezone": "UTC", "memory_ttl_days": 365, "sso": tier == "enterprise", "region": ctx.choice(S["region"])}
-        t["organizations"].rows.append((org, org_name, slug, tier, status, settings, born, born + timedelta(days=30), None))
+        org, born = ctx.uuid(), ctx.timestamp(START, START + timedelta(days=20))
+        slug = org_name.lower().replace(" ", "-")
+        settings = {"timezone": "UTC", "memory_ttl_days": 365, "sso": tier == "enterprise",
+                    "region": ctx.choice(S["region"])}
+        changed = born + timedelta(days=30)
+        t["organizations"].rows.append((org, org_name, slug, tier, status, settings, born, changed, None))
         users = _users(ctx, t, org, slug, born, SIZES[tier][0] * ctx.scale)
         directives = _directives(ctx, t, org, born)
         for a in range(SIZES[tier][1] * ctx.scale):
             name, description, tags, tools = AGENT_KINDS[(a + 3 * o) % len(AGENT_KINDS)].split("|")
+            name += f" {a // len(AGENT_KINDS) + 1}" if a >= len(AGENT_KINDS) else ""
             agent, created = ctx.uuid(), ctx.timestamp(born, born + timedelta(days=60))
             sessions = _sessions(ctx, t, org, agent, users, directives, created)
-            k, start = ctx.random.randint(85, 115), len(plan) and plan[-1][-1]
-            picks = (list(range(len(CURATED))) if a == 0 else []) + [order[(start + i) % len(order)] for i in range(k)]
-            plan.append((org, agent, sessions, created, picks, start + k))
+            k = ctx.random.randint(85, 115)
+            picks = [order[(walked + i) % len(order)] for i in range(k)]
+            plan.append((org, agent, sessions, created, (list(range(len(CURATED))) if a == 0 else []) + picks))
+            walked += k
             config = {"model": ctx.choice(MODELS), "temperature": ctx.choice([0.0, 0.2, 0.7]), "tools": tools.split(),
-                      "max_tokens": ctx.choice([1024, 4096]), "memory": {"top_k": ctx.choice([5, 8, 12]), "min_confidence": 0.6}}
-            extra = [ctx.choice(["beta", "eu-only", "pilot"])] if ctx.random.random() < 0.3 else []
-            suffix = f" {a // len(AGENT_KINDS) + 1}" if a >= len(AGENT_KINDS) else ""
-            t["agents"].rows.append([agent, org, ctx.choice(users)[0], name + suffix, (name + suffix).lower().replace(" ", "-"),
-                description, config, "active" if a == 0 else ctx.choice(["active", "paused", "suspended", "archived"], [80, 10, 5, 5]),
-                tags.split() + extra, len(sessions), 0, max(s[1] for s in sessions), {"owner_team": ctx.choice(S["team"])},
-                created, created, None])
+                      "max_tokens": ctx.choice([1024, 4096]),
+                      "memory": {"top_k": ctx.choice([5, 8, 12]), "min_confidence": 0.6}}
+            state = "active" if a == 0 else ctx.choice(["active", "paused", "suspended", "archived"], [80, 10, 5, 5])
+            labels = tags.split() + ([ctx.choice(["beta", "eu-only", "pilot"])] if ctx.random.random() < 0.3 else [])
+            t["agents"].rows.append((agent, org, ctx.choice(users)[0], name, name.lower().replace(" ", "-"),
+                                     description, config, state, labels, len(sessions), 0, max(s[1] for s in sessions),
+                                     {"owner_team": ctx.choice(S["team"])}, created, created, None))
     live = _memories(ctx, t, pool, plan)
-    t["agents"].rows = [tuple(r[:10]) + (live.get(r[0], 0),) + tuple(r[11:]) for r in t["agents"].rows]
+    t["agents"].rows = [(*r[:10], live.get(r[0], 0), *r[11:]) for r in t["agents"].rows]
     _tokens(ctx, t)
     return list(t.values())
 
@@ -262,16 +284,14 @@ def _render(text: str, values: dict) -> str:
 
 
 def _pool(ctx: SeedContext) -> list[dict]:
-    """Memory families (text, reworded alt, older text), curated first; every text distinct."""
-    families, size, attempts = [], min(POOL_BASE * ctx.scale, POOL_MAX), 0
-    for line in CURATED:
-        head, text = line.split(": ", 1)[0], line.split(": ", 1)[1].split(" || ")[0]
-        families.append({"category": head.split()[0], "tags": head.split()[1:], "text": text, "alt": None, "older": None})
-    seen = {f["text"] for f in families}
-    while len(families) < size and attempts < 50 * size:
-        head, body = TEMPLATES[attempts % len(TEMPLATES)].split(": ", 1)
-        attempts += 1
-        text, alt = body.split(" || ")
+    """Memory families (text, reworded alt, older text), the curated ones first; every text distinct."""
+    families = [{"category": head.split()[0], "tags": head.split()[1:], "text": text, "alt": None, "older": None}
+                for head, text in CURATED]
+    seen, size = {f["text"] for f in families}, min(POOL_BASE * ctx.scale, POOL_MAX)
+    for attempt in range(50 * size):
+        if len(families) >= size:
+            break
+        head, text, alt = TEMPLATES[attempt % len(TEMPLATES)]
         slots = list(dict.fromkeys(name.split("[")[0] for _, name, _, _ in string.Formatter().parse(text) if name))
         values = {name: ctx.choice(S[name]) for name in slots}
         if (rendered := _render(text, values)) in seen:
@@ -300,8 +320,8 @@ def _users(ctx: SeedContext, t: dict, org, slug: str, born, count: int) -> list[
         gone = ctx.timestamp(login, END) if status == "deactivated" and ctx.random.random() < 0.5 else None
         prefs = {"theme": ctx.choice(["light", "dark", "system"]), "digest": ctx.choice(["daily", "weekly", "off"])}
         out.append((ctx.uuid(), status))
-        t["users"].rows.append((out[-1][0], org, email, f"{first} {last}", role, status, ctx.random.random() < 0.4, login,
-                                prefs, joined, gone or login or joined, gone))
+        t["users"].rows.append((out[-1][0], org, email, f"{first} {last}", role, status, ctx.random.random() < 0.4,
+                                login, prefs, joined, gone or login or joined, gone))
     return out
 
 
@@ -313,7 +333,8 @@ def _directives(ctx: SeedContext, t: dict, org, born) -> list:
             content = f"# {name} v{version}\n" + "\n".join(f"- {r}" for r in rules[: version + 1])
             at = ctx.after(at, max_seconds=86400 * 40)
             t["directives"].rows.append((ctx.uuid(), org, name, description, content, _sha(content), version, status,
-                                         status in ("active", "deprecated"), [tag], at, ctx.after(at, max_seconds=86400 * 20), None))
+                                         status in ("active", "deprecated"), [tag], at,
+                                         ctx.after(at, max_seconds=86400 * 20), None))
     return [r[0] for r in t["directives"].rows if r[1] == org]
 
 
@@ -329,13 +350,16 @@ def _sessions(ctx: SeedContext, t: dict, org, agent, users, directives, created)
         saved = 0 if status == "initializing" else ctx.random.randint(1, 5)
         turns, session = saved * ctx.random.randint(2, 8), ctx.uuid()
         for seq in range(1, saved + 1):
-            state = {"turn": seq * turns // saved, "goal": ctx.choice(S["project"]), "tool_calls": ctx.random.randint(0, 9),
-                     "context_tokens": ctx.random.randint(800, 24000), "scratchpad": ctx.fake.sentence(nb_words=10),
+            state = {"turn": seq * turns // saved, "goal": ctx.choice(S["project"]),
+                     "tool_calls": ctx.random.randint(0, 9), "context_tokens": ctx.random.randint(800, 24000),
+                     "scratchpad": ctx.fake.sentence(nb_words=10),
                      "pending": [ctx.choice(S["action"])] if seq == saved and status != "completed" else []}
             blob = json.dumps(state, sort_keys=True, separators=(",", ":"))  # what state_hash is the digest of
             t["checkpoints"].rows.append((ctx.uuid(), session, org, seq, state, _sha(blob), len(blob.encode()),
-                                          not (status == "failed" and seq == saved), started + (beat - started) * seq / saved))
-        t["sessions"].rows.append((session, org, agent, ctx.choice(users)[0] if ctx.random.random() < 0.8 else None,
+                                          not (status == "failed" and seq == saved),
+                                          started + (beat - started) * seq / saved))
+        t["sessions"].rows.append((
+            session, org, agent, ctx.choice(users)[0] if ctx.random.random() < 0.8 else None,
             ctx.choice(directives) if ctx.random.random() < 0.7 else None, status, started, beat, done, saved, turns,
             turns * ctx.random.randint(400, 2500), status == "failed" and ctx.random.random() < 0.5,
             {"client": ctx.choice(["web", "slack", "api", "cli"]), "locale": ctx.choice(["en-US", "en-GB", "de-DE"])}))
@@ -345,22 +369,24 @@ def _sessions(ctx: SeedContext, t: dict, org, agent, users, directives, created)
 
 def _tokens(ctx: SeedContext, t: dict) -> None:
     """Personal tokens of active users, a service token per agent, org tokens, a marketplace token for enterprise."""
-    owners = [(r[1], r[0], None, "pat") for r in t["users"].rows if r[5] in ("active", "suspended") and ctx.random.random() < 0.6]
+    owners = [(r[1], r[0], None, "pat") for r in t["users"].rows
+              if r[5] in ("active", "suspended") and ctx.random.random() < 0.6]
     owners += [(r[1], None, r[0], "service_token") for r in t["agents"].rows]
     for org, tier in ((r[0], r[3]) for r in t["organizations"].rows):
-        owners += [(org, None, None, "org_token")] * (1 if tier == "free" else 2) + [(org, None, None, "marketplace")] * (tier == "enterprise")
+        owners += [(org, None, None, "org_token")] * (1 if tier == "free" else 2)
+        owners += [(org, None, None, "marketplace")] * (tier == "enterprise")
     for org, user, agent, kind in owners:
         prefix, names = TOKEN_KINDS[kind]
-        secret = f"ibx_{prefix}_{ctx.random.getrandbits(160):040x}"  # only its sha256 is stored
+        secret = f"ibx_{prefix}_{ctx.random.getrandbits(160):040x}"  # shown once; only its sha256 is stored
         created, revoked = ctx.timestamp(START, END - timedelta(days=30)), ctx.random.random() < 0.15
         expires = None if ctx.random.random() < 0.4 else created + timedelta(days=ctx.choice([30, 90, 365]))
         # bits: 1/2 memories read/write, 4/8 sessions read/write, 16 agents, 32 directives, 64 tokens, 128 billing
-        perms = {"pat": sum(ctx.random.sample([1, 2, 4, 8, 16, 32, 64, 128], 3)), "service_token": 15, "org_token": 255,
-                 "marketplace": 5}[kind]
+        perms = {"pat": sum(ctx.random.sample([1, 2, 4, 8, 16, 32, 64, 128], 3)), "service_token": 15,
+                 "org_token": 255, "marketplace": 5}[kind]
         used = ctx.timestamp(created, END) if ctx.random.random() < 0.85 else None
         t["tokens"].rows.append((ctx.uuid(), org, user, agent, kind, _sha(secret), secret[:12], ctx.choice(names),
-            perms, expires, revoked, ctx.timestamp(created, END) if revoked else None, used,
-            ctx.random.randint(1, 50000) if used else 0, created, used or created))
+                                 perms, expires, revoked, ctx.timestamp(created, END) if revoked else None, used,
+                                 ctx.random.randint(1, 50000) if used else 0, created, used or created))
 
 
 def _memories(ctx: SeedContext, t: dict, pool: list[dict], plan: list) -> dict:
@@ -374,27 +400,30 @@ def _memories(ctx: SeedContext, t: dict, pool: list[dict], plan: list) -> dict:
     def relate(org, source, target, kind, at):
         if (source, target, kind) not in links:
             links.add((source, target, kind))
-            t["memory_relationships"].rows.append((ctx.uuid(), org, source, target, kind, _dec(ctx.random.uniform(0.7, 1), 2), at))
+            confidence = _dec(ctx.random.uniform(0.7, 1), 2)
+            t["memory_relationships"].rows.append((ctx.uuid(), org, source, target, kind, confidence, at))
 
-    def add(org, agent, session, f, text, status, created, *, curated=False, deleted=None, link=(None, None), done=None):
+    def add(org, agent, session, f, text, status, created, *, curated=False, deleted=None, link=(None, None),
+            done=None):
         mid, source = ctx.uuid(), "user_provided" if curated else ctx.choice(SOURCES, SOURCE_WEIGHTS)
         hits = int(ctx.random.expovariate(1 / 12)) if status == "active" else ctx.random.randint(0, 3)
         seen = ctx.timestamp(created, END) if hits else None
-        meta = {"extracted": {"extractor": "ibex-extract-v2", "turn": ctx.random.randint(1, 40)}, "imported": {"batch": "crm-2026"},
-                "user_provided": {"via": ctx.choice(["chat", "api", "dashboard"])},
+        injected = ctx.timestamp(created, seen) if hits and ctx.random.random() < 0.7 else None
+        meta = {"extracted": {"extractor": "ibex-extract-v2", "turn": ctx.random.randint(1, 40)},
+                "imported": {"batch": "crm-2026"}, "user_provided": {"via": ctx.choice(["chat", "api", "dashboard"])},
                 "inferred": {"evidence_count": ctx.random.randint(2, 9)}}[source]
         expires = created + timedelta(days=180) if f["category"] == "episodic" and ctx.random.random() < 0.3 else None
-        rows.append([mid, org, agent, session, text, _sha(text), None, f["category"], source, status,
-                     _dec(ctx.random.uniform(0.3 if status == "pending_review" else 0.6, 0.99)),
-                     _dec(ctx.random.betavariate(2, 2)), hits, seen, ctx.timestamp(created, seen) if hits and ctx.random.random() < 0.7
-                     else None, *link, expires, deleted, meta, created, done or deleted or created])
+        confidence = _dec(ctx.random.uniform(0.3 if status == "pending_review" else 0.6, 0.99))
+        rows.append([mid, org, agent, session, text, _sha(text), None, f["category"], source, status, confidence,
+                     _dec(ctx.random.betavariate(2, 2)), hits, seen, injected, *link, expires, deleted, meta, created,
+                     done or deleted or created])
         version(mid, org, "created", created, f"{source.replace('_', ' ')} memory", new=text)
         for tag in dict.fromkeys(f["tags"] + ["needs-review"] * (status == "pending_review")):
             t["memory_tags"].rows.append((mid, tag, org, created))
         live[agent] = live.get(agent, 0) + (deleted is None)
         return mid, rows[-1]
 
-    for org, agent, sessions, born, picks, _ in plan:
+    for org, agent, sessions, born, picks in plan:
         kept = []
         for i in picks:
             f, roll, curated = pool[i], ctx.random.random(), i < len(CURATED)
@@ -411,12 +440,13 @@ def _memories(ctx: SeedContext, t: dict, pool: list[dict], plan: list) -> dict:
             kept.append(mid)
             extra = ctx.random.random()
             if f["older"] and extra < 0.06:  # an older fact this one replaced
-                old, _ = add(org, agent, sid, f, f["older"], "superseded", ctx.timestamp(born, created), link=(mid, None), done=created)
+                old, _ = add(org, agent, sid, f, f["older"], "superseded", ctx.timestamp(born, created),
+                             link=(mid, None), done=created)
                 version(old, org, "status_changed", created, "superseded by a newer memory")
                 version(mid, org, "updated", created, "replaces an outdated memory", new=f["text"], prev=f["older"])
                 relate(org, mid, old, "supersedes", created)
             elif f["alt"] and extra < 0.10:  # the same facts reworded, merged into this one
-                row[21] = at = ctx.timestamp(created, END)
+                row[M_UPDATED] = at = ctx.timestamp(created, END)
                 dup, _ = add(org, agent, sid, f, f["alt"], "merged", ctx.timestamp(born, at), link=(None, mid), done=at)
                 version(dup, org, "merged", at, "merged into a near-duplicate")
                 version(mid, org, "merged", at, "absorbed a near-duplicate")
@@ -425,12 +455,13 @@ def _memories(ctx: SeedContext, t: dict, pool: list[dict], plan: list) -> dict:
                 copy, _ = add(org, agent, sid, f, f["text"], "archived", ctx.timestamp(born, created), done=created)
                 version(copy, org, "status_changed", created, "archived: duplicate of an active memory")
             elif extra < 0.25:
-                row[21] = at = ctx.timestamp(created, END)
-                row[10] = _dec(float(row[10]) + 0.05)
+                row[M_UPDATED] = at = ctx.timestamp(created, END)
+                row[M_CONFIDENCE] = _dec(float(row[M_CONFIDENCE]) + 0.05)
                 version(mid, org, "confidence_updated", at, "confirmed again in conversation")
         for _ in range(len(kept) // 30):
             a, b = ctx.random.sample(kept, 2)
-            relate(org, a, b, ctx.choice(["contradicts", "specializes", "generalizes", "derived_from"]), ctx.timestamp(born, END))
+            kind = ctx.choice(["contradicts", "specializes", "generalizes", "derived_from"])
+            relate(org, a, b, kind, ctx.timestamp(born, END))
     texts = list(dict.fromkeys(r[4] for r in rows))
     vectors = dict(zip(texts, ctx.embed(texts)))
     t["memories"].rows = [(*r[:6], vectors[r[4]], *r[7:]) for r in rows]

@@ -17,36 +17,42 @@ from ._context import END, START, SeedContext, Table
 
 __all__ = ["generate", "KB_QUERIES"]
 
-PROJECTS = {  # name: (title, seconds per video, voiceover)
-    "aismr": ("AISMR", 8, False), "motivational": ("Motivational Minute", 30, True),
-    "cozy_recipes": ("Cozy Recipes", 45, True), "test_video_gen": ("test video generation", 8, False),
+PROJECTS = {  # name: (title, seconds per video, voiceover, briefs)
+    "aismr": ("AISMR", 8, False, ["a glass apple sliced in slow motion", "a sponge cake made of moss",
+              "a crystal soap bar being carved", "a lava lamp made of honey", "a velvet rubik's cube being cut"]),
+    "motivational": ("Motivational Minute", 30, True, ["morning routines of people who never quit",
+                     "why discipline beats motivation", "stoic lessons in 30 seconds", "the five-minute rule"]),
+    "cozy_recipes": ("Cozy Recipes", 45, True, ["a 3-ingredient autumn soup", "cinnamon rolls for a rainy Sunday",
+                     "one-pan lemon chicken", "overnight oats three ways"]),
+    "test_video_gen": ("test video generation", 8, False, ["colour bars smoke test", "a spinning cube render check",
+                       "webhook round-trip clip"]),
 }
 STAGES = (("ideate", "iggy"), ("script", "riley"), ("produce", "veo"), ("edit", "alex"), ("publish", "quinn"))
-GATES = ("ideate", "script", "publish")  # stages a person approves before the run moves on
+GATE_AFTER = {"ideate": "ideate", "script": "script", "edit": "publish"}  # stage -> the human gate that follows it
 ENTRY = (("brendan", 50), ("iggy", 25), ("riley", 15), ("quinn", 10))  # persona that received the request
 PROVIDERS = {"produce": "kie.ai", "edit": "shotstack", "publish": "upload-post"}
-ERRORS = {
-    "kie.ai": ["generation timed out after 600s", "content policy violation: prompt rejected", "upstream 502 from model host"],
-    "shotstack": ["render failed: asset URL returned 403", "render queue full, retry later", "invalid timeline: clip length 0"],
-    "upload-post": ["tiktok rate limit exceeded", "OAuth token expired for account", "video rejected: duration too long"],
+ERRORS = {  # provider: errors its deliveries (or, for openai, a failed ideate/script stage) end with
+    "kie.ai": ["generation timed out after 600s", "content policy violation: prompt rejected",
+               "upstream 502 from model host"],
+    "shotstack": ["render failed: asset URL returned 403", "render queue full, retry later",
+                  "invalid timeline: clip length 0"],
+    "upload-post": ["tiktok rate limit exceeded", "OAuth token expired for account",
+                    "video rejected: duration too long"],
     "telegram": ["chat not found", "message handler raised KeyError: 'run_id'", "bot was blocked by the user"],
     "openai": ["rate limit reached for gpt-4.1", "context length exceeded", "response did not match the ideas schema"],
 }
-SOCIALS = (  # provider, account, project links (first is primary)
+SOCIALS = (  # provider, account, projects (an account is the primary one of the projects it is listed first for)
     ("tiktok", "@aismr.daily", ["aismr", "test_video_gen"]), ("youtube", "UC-aismr-shorts", ["aismr"]),
     ("instagram", "@aismr.loops", ["aismr"]), ("tiktok", "@motivational.minute", ["motivational"]),
     ("youtube", "UC-motivational-minute", ["motivational"]), ("instagram", "@cozy.recipes", ["cozy_recipes"]),
     ("tiktok", "@cozy.recipes.daily", ["cozy_recipes"]), ("youtube", "UC-mylo-sandbox", ["test_video_gen"]),
 )
-BRIEFS = ("a glass apple sliced in slow motion", "a sponge cake made of moss", "a crystal soap bar being carved",
-          "morning routines of people who never quit", "why discipline beats motivation", "a 3-ingredient autumn soup",
-          "cinnamon rolls for a rainy Sunday", "a lava lamp made of honey", "a velvet rubik's cube being cut",
-          "stoic lessons in 30 seconds", "one-pan lemon chicken", "a kinetic sand castle crumbling")
 KB_ANCHORS = (  # path, project, persona, content: hand-written documents the similarity test looks up
     ("projects/aismr/veo/video-spec.md", "aismr", "veo", "AISMR videos are exactly 8 seconds long, vertical 9:16 at "
      "1080x1920 and 30 fps. There is no music and no voiceover: only the crisp sound of the object being sliced."),
-    ("shared/policies/ai-disclosure.md", None, None, "Every published video must be labelled as AI-generated. On TikTok "
-     "switch on the AI-generated content toggle; on YouTube tick altered or synthetic content in the upload form."),
+    ("shared/policies/ai-disclosure.md", None, None, "Every published video must be labelled as AI-generated. On "
+     "TikTok switch on the AI-generated content toggle; on YouTube tick altered or synthetic content in the upload "
+     "form."),
     ("projects/cozy_recipes/riley/allergens.md", "cozy_recipes", "riley", "Recipe scripts name every major allergen "
      "out loud, such as nuts, gluten, dairy and eggs, and suggest a substitute for each one in the closing line."),
 )
@@ -83,8 +89,9 @@ cost: 0.40|1.20|2.50|0.80
 chars: 28|32|36|42"""
 S = {k: vs.split("|") for k, vs in (line.split(": ", 1) for line in _SLOTS.splitlines())}
 SNIPPETS = {  # persona (None: every persona) -> (topic, chunk template); {title} is the project's title
-    "iggy": (("idea-rules", "{title} ideas pair one everyday object with an impossible material, for example a {object} "
-              "made of {material}."), ("avoid", "{title} ideas never rely on {avoid}; each round returns {count} options."),
+    "iggy": (("idea-rules", "{title} ideas pair one everyday object with an impossible material, for example a "
+              "{object} made of {material}."),
+             ("avoid", "{title} ideas never rely on {avoid}; each round returns {count} options."),
              ("look", "Iggy pitches {title} ideas in {mood} lighting and names the texture of the {material} first.")),
     "riley": (("hooks", "{title} scripts open with {hook} in the first {seconds} seconds."),
               ("endings", "{title} scripts end by asking viewers to {cta}; narration stays under {words} words.")),
@@ -104,13 +111,14 @@ COLUMNS = {
     "runs": "run_id project status payload result created_at updated_at",
     "artifacts": "id run_id type url provider checksum metadata retrieval_trace persona created_at",
     "webhook_events": "id idempotency_key provider headers payload signature_status received_at",
-    "webhook_dlq": "id idempotency_key provider headers payload error retry_count next_retry_at last_error_at created_at "
-                   "updated_at",
+    "webhook_dlq": "id idempotency_key provider headers payload error retry_count next_retry_at last_error_at "
+                   "created_at updated_at",
     "orchestration_checkpoints": "run_id state updated_at",
     "hitl_approvals": "id run_id gate approver_ip approver metadata created_at",
     "kb_documents": "id project persona path content created_at",
     "kb_embeddings": "id doc_id embedding",
-    "socials": "id provider account_id credential_ref default_caption default_tags privacy rate_limit_window created_at",
+    "socials": "id provider account_id credential_ref default_caption default_tags privacy rate_limit_window "
+               "created_at",
     "project_socials": "id project social_id is_primary created_at",
 }
 SIGNATURE_HEADER = {"kie.ai": "x-kie-signature", "shotstack": "x-shotstack-signature", "upload-post": "x-signature",
@@ -171,26 +179,29 @@ def _socials(ctx: SeedContext, t: dict) -> None:
     primary = set()
     for provider, account, projects in SOCIALS:
         social, created = ctx.uuid(), ctx.timestamp(START, START + timedelta(days=30))
-        t["socials"].rows.append((social, provider, account, f"vault://socials/{provider}/{account.lstrip('@')}",
-                                  f"{ctx.choice(BRIEFS).capitalize()} #ai", ["ai", "shorts", projects[0].replace("_", "")],
-                                  ctx.choice(["public", "public", "unlisted", "private"]), ctx.choice([3600, 86400]), created))
+        caption = f"{PROJECTS[projects[0]][0]}: new video every day #ai"
+        vault, tags = f"vault://socials/{provider}/{account.lstrip('@')}", ["ai", "shorts", projects[0]]
+        t["socials"].rows.append((social, provider, account, vault, caption, tags,
+                                  ctx.choice(["public", "unlisted"], [3, 1]), ctx.choice([3600, 86400]), created))
         for project in projects:
-            t["project_socials"].rows.append((ctx.uuid(), project, social, project not in primary, ctx.after(created, max_seconds=86400)))
+            linked = ctx.after(created, max_seconds=86400)
+            t["project_socials"].rows.append((ctx.uuid(), project, social, project not in primary, linked))
             primary.add(project)
 
 
 def _run(ctx: SeedContext, t: dict, docs: dict) -> None:
     """One run: the stages it got through, their artifacts, webhooks, approvals and its last checkpoint."""
     project = ctx.choice(list(PROJECTS))
-    title, seconds, voiceover = PROJECTS[project]
+    title, seconds, voiceover, briefs = PROJECTS[project]
     entry = ctx.choice([p for p, _ in ENTRY], [w for _, w in ENTRY])
-    run_id, brief, clips = f"run_{ctx.random.getrandbits(48):012x}", ctx.choice(BRIEFS), ctx.choice([1, 1, 2, 3])
+    run_id, brief, clips = f"run_{ctx.random.getrandbits(48):012x}", ctx.choice(briefs), ctx.choice([1, 1, 2, 3])
     done = ctx.choice(range(6), [6, 10, 10, 8, 6, 60])  # stages completed
-    gate = done and {"ideate": "ideate", "script": "script", "edit": "publish"}.get(STAGES[done - 1][0])
-    status = "published" if done == 5 else ctx.choice(
-        ["pending", "running", "failed"] if not done else ["running", "failed"] + ["awaiting_approval", "cancelled"] * bool(gate))
+    gate = done and GATE_AFTER.get(STAGES[done - 1][0])  # the gate after the last completed stage, if any
+    choices = ["running", "failed"] + (["pending"] if not done else ["awaiting_approval", "cancelled"] * bool(gate))
+    status = "published" if done == 5 else ctx.choice(choices)
     source = "telegram" if entry == "brendan" else ctx.choice(["api", "scheduler"])
-    payload = {"persona": entry, "project": project, "brief": brief, "source": source, "requested_by": ctx.choice(APPROVERS),
+    payload = {"persona": entry, "project": project, "brief": brief, "source": source,
+               "requested_by": ctx.choice(APPROVERS),
                "options": {"video_count": clips, "duration_s": seconds, "voiceover": voiceover,
                            "aspect_ratio": "16:9" if project == "test_video_gen" and clips > 1 else "9:16"}}
     at = created = ctx.timestamp(START, END - timedelta(days=3))
@@ -209,33 +220,44 @@ def _run(ctx: SeedContext, t: dict, docs: dict) -> None:
             chosen = ctx.random.sample(hits, min(3, len(hits)))
             scores = sorted((round(ctx.random.uniform(0.55, 0.92), 3) for _ in chosen), reverse=True)
             results = [{"doc_id": str(d), "path": p, "score": s} for (d, p, _), s in zip(chosen, scores)]
-            artifact("ideas" if stage == "ideate" else "script", persona, meta={"title": brief.capitalize(), "model": "gpt-4.1",
-                     "items": [f"{brief} #{n + 1}" for n in range(ctx.choice([3, 5]))] if stage == "ideate" else
-                     {"scenes": ctx.random.randint(3, 6), "word_count": ctx.random.randint(30, 90)}})
+            content = ({"ideas": [brief] + ctx.random.sample([b for b in briefs if b != brief], 2), "selected": 0}
+                       if stage == "ideate" else
+                       {"scenes": ctx.random.randint(3, 6), "word_count": ctx.random.randint(30, 90)})
+            meta = {"title": brief.capitalize(), "model": "gpt-4.1", **content}
+            artifact("ideas" if stage == "ideate" else "script", persona, meta=meta)
             artifact("citations", persona, meta={"citations": [{"path": p, "quote": q[:80]} for _, p, q in chosen]},
                      trace={"query": f"{title}: {brief}", "top_k": 5, "embedding_model": "text-embedding-3-small",
                             "latency_ms": ctx.random.randint(18, 140), "results": results})
         elif stage in PROVIDERS:
             provider = PROVIDERS[stage]
             for n in range(clips if stage == "produce" else 1):
-                key = _webhook(ctx, t, provider, run_id, {"status": "failed" if failed else "success", "index": n}, at, fail=failed)
+                body = {"status": "failed" if failed else "success", "index": n}
+                key = _webhook(ctx, t, provider, run_id, body, at, fail=failed)
                 if failed:
                     break
-                url = (f"https://www.tiktok.com/@{project}/video/{ctx.random.getrandbits(60)}" if stage == "publish"
+                platform, account = next((p, a) for p, a, projects in SOCIALS if projects[0] == project)
+                url = (f"https://{platform}.example/{account}/{ctx.random.getrandbits(60)}" if stage == "publish"
                        else f"https://cdn.mylo.example/{run_id}/{stage}-{n}.mp4")
-                artifact({"produce": "video_clip", "edit": "edited_video", "publish": "publish_receipt"}[stage], persona,
-                         provider, url, {"task_id": key, "duration_s": seconds, "model": ctx.choice(S["model"])})
+                where = {"platform": platform, "account": account}
+                meta = {"task_id": key, "duration_s": seconds, **(where if stage == "publish" else
+                                                                  {"model": ctx.choice(S["model"])})}
+                kind = {"produce": "video_clip", "edit": "edited_video", "publish": "publish_receipt"}[stage]
+                artifact(kind, persona, provider, url, meta)
         if failed:
             break
-        approval = {"ideate": "ideate", "script": "script", "edit": "publish"}.get(stage)
+        approval = GATE_AFTER.get(stage)
         if approval and not (i == done - 1 and status == "awaiting_approval"):
             rejected = i == done - 1 and status == "cancelled"
             at = ctx.after(at, max_seconds=7200)
-            t["hitl_approvals"].rows.append((len(t["hitl_approvals"].rows) + 1, run_id, approval, ctx.fake.ipv4_public(),
-                ctx.choice(APPROVERS), {"decision": "rejected" if rejected else "approved", "channel": ctx.choice(["telegram", "web"]),
-                "comment": ctx.choice(["looks great", "tighten the hook", "ship it", "wrong tone, start over"])}, at))
+            comments = ["wrong tone, start over"] if rejected else ["looks great", "ship it", "tighten the hook"]
+            note = {"decision": "rejected" if rejected else "approved", "channel": ctx.choice(["telegram", "web"]),
+                    "comment": ctx.choice(comments)}
+            serial = len(t["hitl_approvals"].rows) + 1  # the SERIAL's values, given explicitly
+            t["hitl_approvals"].rows.append((serial, run_id, approval, ctx.fake.ipv4_public(), ctx.choice(APPROVERS),
+                                             note, at))
         if approval:
-            artifact("notification", "brendan", "telegram", meta={"text": f"{title}: {stage} done, {approval} gate next"})
+            text = f"{title}: {stage} done, waiting at the {approval} gate"
+            artifact("notification", "brendan", "telegram", meta={"text": text})
     urls = {r[2]: r[3] for r in t["artifacts"].rows[-12:] if r[1] == run_id}
     result = {"published": {"video_url": urls.get("edited_video"), "post_url": urls.get("publish_receipt"),
                             "cost_usd": round(clips * ctx.random.uniform(0.4, 2.5), 2)},
@@ -243,12 +265,14 @@ def _run(ctx: SeedContext, t: dict, docs: dict) -> None:
                                    "message": ctx.choice(ERRORS[PROVIDERS.get(STAGES[min(done, 4)][0], "openai")])}},
               "cancelled": {"cancelled": {"gate": gate, "by": ctx.choice(APPROVERS)}}}.get(status)
     t["runs"].rows.append((run_id, project, status, payload, result, created, at))
-    if status != "pending":
-        t["orchestration_checkpoints"].rows.append((run_id, {"thread_id": run_id, "step": 2 * done + 1, "checkpoint_ns": "",
-            "next": [] if status in ("published", "failed", "cancelled") else [STAGES[min(done, 4)][1]],
-            "channel_values": {"project": project, "brief": brief, "persona": entry, "status": status,
-                               "completed": [s for s, _ in STAGES[:done]], "awaiting_gate": gate if status == "awaiting_approval" else None}},
-            at))
+    if status != "pending":  # LangGraph's last snapshot: where the graph stopped and which node runs next
+        values = {"project": project, "brief": brief, "persona": entry, "status": status,
+                  "completed": [s for s, _ in STAGES[:done]],
+                  "awaiting_gate": gate if status == "awaiting_approval" else None}
+        upcoming = [] if status in ("published", "failed", "cancelled") else [STAGES[min(done, 4)][1]]
+        state = {"thread_id": run_id, "step": 2 * done + 1, "checkpoint_ns": "", "next": upcoming,
+                 "channel_values": values}
+        t["orchestration_checkpoints"].rows.append((run_id, state, at))
 
 
 def _webhook(ctx: SeedContext, t: dict, provider: str, run_id: str, body: dict, at, *, fail: bool) -> str:
@@ -256,7 +280,8 @@ def _webhook(ctx: SeedContext, t: dict, provider: str, run_id: str, body: dict, 
     key = f"{provider.split('.')[0]}-{ctx.random.getrandbits(64):016x}"
     data = json.dumps({"run_id": run_id, **body}, sort_keys=True).encode()
     signature = ctx.choice(["valid", "invalid", "missing"], [88, 7, 5])
-    headers = {"content-type": "application/json", "user-agent": f"{provider}-webhooks/1.0", "x-request-id": str(ctx.uuid())}
+    headers = {"content-type": "application/json", "user-agent": f"{provider}-webhooks/1.0",
+               "x-request-id": str(ctx.uuid())}
     if signature != "missing":
         headers[SIGNATURE_HEADER[provider]] = "sha256=" + _sha(data if signature == "valid" else data + b"x")
     received = ctx.after(at, max_seconds=120)
@@ -269,5 +294,6 @@ def _webhook(ctx: SeedContext, t: dict, provider: str, run_id: str, body: dict, 
         backoff = timedelta(minutes=5 * 2**retries)
         due = {"due": last + backoff, "scheduled": END + backoff, "exhausted": None}[state]
         error = "signature mismatch" if signature == "invalid" else ctx.choice(ERRORS[provider])
-        t["webhook_dlq"].rows.append((ctx.uuid(), key, provider, headers, data, error, retries, due, last, received, last))
+        t["webhook_dlq"].rows.append((ctx.uuid(), key, provider, headers, data, error, retries, due, last, received,
+                                      last))
     return key
