@@ -208,7 +208,7 @@ PARAPHRASES: list[tuple[str, str]] = [  # (an active memory's content, a query t
     (line.split(": ", 1)[1], query.strip()) for line, query in zip(_CURATED.splitlines(), _CURATED.splitlines()[1:])
     if query.startswith(" ")
 ]
-POOL_BASE, POOL_MAX = 950, 1500  # distinct memory texts per scale unit, and at most (each may add two variants)
+POOL_BASE, POOL_MAX = 850, 1500  # distinct memory texts per scale unit, and at most (each may add two variants)
 COLUMNS = {
     "organizations": "id name slug tier status settings created_at updated_at deleted_at",
     "users": "id org_id email name role status mfa_enabled last_login_at preferences created_at updated_at deleted_at",
