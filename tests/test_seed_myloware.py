@@ -75,8 +75,8 @@ def test_citations_carry_a_retrieval_trace_of_real_documents(mylo_db):
 def test_knowledge_base_search_finds_the_document_on_the_topic(mylo_db):
     assert not embedder().name.startswith("hashing"), f"embedder {embedder().name!r}"
     with connect(mylo_db) as conn, conn.transaction():
-        # The migration built the IVFFlat index on an empty table, so its lists mean little: probe all 10
-        # (an exact search). After a REINDEX on the loaded table, fewer probes find the same documents.
+        # IVFFlat with the default probes = 1 searches one list of ten, and may miss the nearest chunk:
+        # probing all 10 lists makes the search exact, which is what this test is about.
         conn.execute("SET LOCAL ivfflat.probes = 10")
         for path, query in KB_QUERIES:
             assert conn.execute(NEAREST_DOCUMENT, (pad_1536(embed([query]))[0],)).fetchone() == (path,), query
