@@ -116,13 +116,15 @@ def migrate(schemas: tuple[str, ...], url: str | None, plan: bool, sql: bool, di
 @click.option("--seed", "seed_value", default=42, show_default=True, type=int, help="Same seed, same rows.")
 def seed(schemas: tuple[str, ...], url: str | None, scale: int, seed_value: int) -> None:
     """Fill every table of SCHEMAS (default: all) with deterministic rows; replaces what is there."""
-    from .embed import embedder
+    from .connect import connect
     from .seed import seed as run_seed
 
-    click.echo(f"embeddings from {embedder().name}")
-    loaded = run_seed(url, list(schemas) or None, scale=scale, seed=seed_value, progress=True)
+    target = resolve(url)
+    loaded = run_seed(target, list(schemas) or None, scale=scale, seed=seed_value, progress=True)
+    with connect(target) as conn:
+        embedders = dict(conn.execute("SELECT schema, embedder FROM dbkit.seed_runs").fetchall())
     for schema, rows in loaded.items():
-        click.echo(f"seeded   {schema} ({rows} rows)")
+        click.echo(f"seeded   {schema} ({rows} rows; embeddings: {embedders[schema]})")
 
 
 @app.command()

@@ -3,13 +3,18 @@
 Both read through `dbkit.inspect.query` (READ ONLY transactions, `sql.Identifier` for names, bound
 values). Each keeps its last result on the object (`.frames`, `.results`, `.plan`), so tests and
 curious readers can look at what the widget shows.
+
+Results go into the Output widget by setting its `outputs` state, not by capturing display calls
+(`with output:`): capture makes headless clients (nbclient) route outputs through the widget and
+stall until the cell's timeout; a state update is one plain comm message everywhere.
 """
 
 from __future__ import annotations
 
 import ipywidgets as w
 import pandas as pd
-from IPython.display import display
+from IPython.core.formatters import format_display_data
+from IPython.display import HTML, display
 from psycopg import sql
 
 from . import inspect
@@ -54,10 +59,10 @@ class TableBrowser:
             "indexes": inspect.indexes(schema, table, url=self.url),
             "sample": inspect.sample(schema, table, self.limit.value, url=self.url),
         }
-        self.output.clear_output(wait=True)
-        with self.output:
-            for title, frame in self.frames.items():
-                display(w.HTML(f"<b>{schema}.{table}: {title}</b>"), frame)
+        shown = []
+        for title, frame in self.frames.items():
+            shown += [HTML(f"<b>{schema}.{table}: {title}</b>"), frame]
+        _show(self.output, *shown)
 
     def _ipython_display_(self) -> None:
         display(self.widget)
@@ -97,9 +102,16 @@ class VectorPlayground:
 
     def search(self) -> None:
         self.results, self.plan = search_memories(self.text.value, self.k.value, use_index=self.use_index.value, url=self.url)
-        self.output.clear_output(wait=True)
-        with self.output:
-            display(self.results, w.HTML(f"<pre>{self.plan}</pre>"))
+        _show(self.output, self.results, HTML(f"<pre>{self.plan}</pre>"))
 
     def _ipython_display_(self) -> None:
         display(self.widget)
+
+
+def _show(output: w.Output, *objects) -> None:
+    """Replace what an Output widget shows, as one state update (see the module docstring)."""
+    bundles = []
+    for obj in objects:
+        data, metadata = format_display_data(obj)
+        bundles.append({"output_type": "display_data", "data": data, "metadata": metadata})
+    output.outputs = tuple(bundles)

@@ -17,20 +17,9 @@ TABLES = sorted(
 )
 
 
-# The widgets print into ipywidgets Output widgets; nbclient mirrors those outputs back to the kernel on the
-# shell channel while it awaits the cell's reply on that same socket, and now and then (about 1 run in 4 here)
-# the reply's wake-up is lost: the wait then ends only at the cell's timeout, and the cell passes. Those two
-# cells finish in about a second, so a short timeout bounds the stall without risking a false failure.
-WIDGET_CELLS = {"playground", "browser"}
-
-
-def _cell_timeout(cell) -> int:
-    return 10 if WIDGET_CELLS & set(cell.metadata.get("tags", [])) else 180
-
-
 @pytest.fixture(scope="module")
 def tb():
-    with testbook(NOTEBOOK, execute=True, timeout_func=_cell_timeout) as notebook:
+    with testbook(NOTEBOOK, execute=True, timeout=180) as notebook:
         yield notebook
 
 

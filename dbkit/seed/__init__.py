@@ -43,17 +43,16 @@ def seed(
     if scale < 1:
         raise SeedError(f"--scale must be 1 or more, not {scale}")
     chosen = _choose(schemas)
-    from ..embed import embedder
-
-    model = embedder()
+    model = _LazyEmbedder()
     loaded = {}
     with connect(resolve(url)) as conn:
         for schema in chosen:
-            ctx = SeedContext(schema, seed=seed, scale=scale, embed=model.embed)
+            ctx = SeedContext(schema, seed=seed, scale=scale, embed=model)
             tables = importlib.import_module(f".{GENERATORS[schema]}", __name__).generate(ctx)
             report = _progress_bar(schema, tables) if progress is True else (progress or None)
+            used = model.name if ctx.embedded else "none: no vectors in this schema"
             try:
-                loaded[schema] = load(conn, schema, tables, seed=seed, scale=scale, embedder=model.name, progress=report)
+                loaded[schema] = load(conn, schema, tables, seed=seed, scale=scale, embedder=used, progress=report)
             finally:
                 if progress is True and report is not None:
                     report.close()
@@ -69,6 +68,24 @@ def _choose(schemas: list[str] | None) -> list[str]:
     if unknown:
         raise SeedError(f"unknown schema {unknown[0]!r}; known: {', '.join(GENERATORS)}")
     return list(dict.fromkeys(chosen))
+
+
+class _LazyEmbedder:
+    """Load the model on the first text to embed: iris, orchestrator and syris never need it."""
+
+    def __init__(self) -> None:
+        self.model = None
+
+    def __call__(self, texts):
+        if self.model is None:
+            from ..embed import embedder
+
+            self.model = embedder()
+        return self.model.embed(texts)
+
+    @property
+    def name(self) -> str:
+        return self.model.name if self.model else ""
 
 
 class _progress_bar:

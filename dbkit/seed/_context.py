@@ -63,6 +63,11 @@ class SeedContext:
     def choice(self, options: Sequence[Any], weights: Sequence[float] | None = None) -> Any:
         return self.random.choices(options, weights=weights)[0] if weights else self.random.choice(options)
 
+    @property
+    def embedded(self) -> bool:
+        """Whether this schema's rows needed embeddings at all."""
+        return bool(self._embedded)
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """384-d L2-normalised float32 embeddings (`dbkit.embed`), each distinct text computed once."""
         todo = list(dict.fromkeys(t for t in texts if t not in self._embedded))

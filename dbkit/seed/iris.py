@@ -14,9 +14,10 @@ from datetime import timedelta
 from ._context import END, START, SeedContext, Table
 
 ROLES = ("architect", "builder", "reviewer", "tester", "guardian", "scribe")
+# Smithing words, none of them a role's name: SOL-FORGE-ARCHITECT with the builder role would mislead.
 WORDS = (
-    "ARCHITECT", "ANVIL", "BELLOWS", "CRUCIBLE", "EMBER", "FLUX", "HAMMER", "INGOT", "KILN", "LATHE",
-    "MANDREL", "QUENCH", "RIVET", "SMELT", "TEMPER", "TONGS", "WARDEN", "SCRIBE", "SENTINEL", "ASSAY",
+    "ANNEAL", "ANVIL", "BELLOWS", "CRUCIBLE", "EMBER", "FLUX", "HAMMER", "INGOT", "KILN", "LATHE",
+    "MANDREL", "QUENCH", "RIVET", "SMELT", "TEMPER", "TONGS", "PATINA", "SOLDER", "STAMP", "ASSAY",
     "BLOOM", "CINDER", "FURNACE", "GAUGE", "HEARTH", "LEDGER", "PLUMB", "SPARK", "TALLY", "VISE",
     "AUGER", "BRAZE", "CHISEL", "DRIFT", "FILE", "GRAVER",
 )
