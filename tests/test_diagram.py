@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from test_catalog import TABLES_PER_SCHEMA
 
 from dbkit import diagram
 from dbkit.migrate import migrate
-from test_catalog import TABLES_PER_SCHEMA
 
 
 @pytest.mark.parametrize("schema", sorted(TABLES_PER_SCHEMA))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbtools import outputs as _outputs
 from testbook import testbook
 
 from dbkit.migrate import discover
@@ -21,12 +22,6 @@ TABLES = sorted(
 def tb():
     with testbook(NOTEBOOK, execute=True, timeout=180) as notebook:
         yield notebook
-
-
-def _outputs(tb, tag: str) -> list:
-    cells = [c for c in tb.nb.cells if tag in c.metadata.get("tags", [])]
-    assert len(cells) == 1, f"one cell tagged {tag!r}"
-    return cells[0].outputs
 
 
 def test_ledger_lists_every_ibex_file(tb):

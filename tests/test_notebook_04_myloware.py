@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import nbformat
 import pytest
+from nbtools import outputs as _outputs
+from nbtools import source
 from testbook import testbook
 
 from dbkit.migrate import SQL_DIR
@@ -18,20 +19,14 @@ TABLES = [
 ]
 
 
+def _source(tag: str) -> str:
+    return source(NOTEBOOK, tag)
+
+
 @pytest.fixture(scope="module")
 def tb():
     with testbook(NOTEBOOK, execute=True, timeout=120) as notebook:
         yield notebook
-
-
-def _outputs(tb, tag: str) -> list:
-    cells = [c for c in tb.nb.cells if tag in c.metadata.get("tags", [])]
-    assert len(cells) == 1, f"one cell tagged {tag!r}"
-    return cells[0].outputs
-
-
-def _source(tag: str) -> str:
-    return next(c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if tag in c.metadata.get("tags", []))
 
 
 def test_ledger_lists_every_myloware_file(tb):

@@ -21,7 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dbkit.migrate import migrate
 from dbkit.models.ibex import Agent, Memory, MemoryCategory, MemoryStatus, Organization
-from dbkit.repository import AsyncBaseRepository, AsyncMemoryRepository, BaseRepository, MemoryRepository
+from dbkit.repository import (
+    AsyncBaseRepository,
+    AsyncMemoryRepository,
+    BaseRepository,
+    MemoryRepository,
+)
 from dbkit.rls import RLSContextError, async_org_session, org_session, scope_session
 
 TABLES = [

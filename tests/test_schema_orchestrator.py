@@ -16,7 +16,14 @@ from psycopg.errors import CheckViolation
 from psycopg.types.json import Jsonb
 from sqlalchemy.orm import Session
 
-from dbkit.models.orchestrator import Agent, AgentLog, OrchestratorAgent, OrchestratorChat, Prompt, SystemLog
+from dbkit.models.orchestrator import (
+    Agent,
+    AgentLog,
+    OrchestratorAgent,
+    OrchestratorChat,
+    Prompt,
+    SystemLog,
+)
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "orchestrator"
 TABLES = {"orchestrator_agents", "agents", "prompts", "agent_logs", "system_logs", "orchestrator_chat"}

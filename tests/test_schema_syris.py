@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 from dbkit import sqlite
 from dbkit.migrate import migrate
 from dbkit.models import syris
-from dbkit.models.syris import SQLITE_SCHEMA_MAP, AuditEvent, Event, Schedule, Step, Task, ToolCall
+from dbkit.models.syris import (
+    SQLITE_SCHEMA_MAP,
+    AuditEvent,
+    Event,
+    Schedule,
+    Step,
+    Task,
+    ToolCall,
+)
 
 TABLES = {
     "events", "routing_decisions", "tasks", "steps", "tool_calls", "tool_results",

@@ -50,10 +50,10 @@ def _digests(url: str, schemas=SCHEMAS) -> dict[str, tuple[int, str]]:
 
 
 @pytest.fixture(scope="module")
-def seeded_twice(pg_url):
-    first, second = _database(pg_url, {"seed": 42}), _database(pg_url, {"seed": 42})
-    yield first, second
-    _drop(pg_url, first)
+def seeded_twice(pg_url, seeded_db):
+    """The shared seeded database and a second one seeded the same way (the failure tests may write to it)."""
+    second = _database(pg_url, {"seed": 42})
+    yield seeded_db, second
     _drop(pg_url, second)
 
 

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-
 import numpy as np
-import psycopg
 import pytest
 from psycopg import sql
 
 from dbkit import connect
 from dbkit.embed import HashingEmbedder, embed, embedder
-from dbkit.migrate import migrate
-from dbkit.seed import SeedContext, seed
+from dbkit.seed import SeedContext
 from dbkit.seed.ibex import PARAPHRASES, POOL_MAX, generate
-from dbkit.url import database_of, with_database
 
 TABLES = ["organizations", "users", "agents", "tokens", "directives", "sessions", "checkpoints", "memories",
           "memory_versions", "memory_relationships", "memory_tags"]
@@ -43,18 +38,9 @@ NEAREST = """
 
 
 @pytest.fixture(scope="module")
-def ibex_db(pg_url):
-    url = with_database(pg_url, f"dbkit_ibex_{uuid.uuid4().hex[:10]}")
-    name = sql.Identifier(database_of(url))
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    try:
-        migrate(url)
-        seed(url, ["ibex_core"])
-        yield url
-    finally:
-        with psycopg.connect(pg_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(name))
+def ibex_db(seeded_db):
+    """The session's shared seeded database (conftest): these tests only read it."""
+    return seeded_db
 
 
 def _rows(url: str, query, params=()) -> list[tuple]:

@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-
 import psycopg
 import pytest
-from psycopg import sql
 
-from dbkit.migrate import migrate
-from dbkit.seed import SeedContext, seed
+from dbkit.seed import SeedContext
 from dbkit.seed.iris import generate
-from dbkit.url import database_of, with_database
 
 TABLES = ("sprites", "councils", "chains", "execution_history")
-
-
-@pytest.fixture(scope="module")
-def seeded_db(pg_url):
-    """A database of its own, migrated and seeded once for this module (the shared migrated_db stays empty)."""
-    url = with_database(pg_url, f"dbkit_seed_iris_{uuid.uuid4().hex[:8]}")
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_of(url))))
-    try:
-        migrate(url, ["iris"])
-        seed(url, ["iris"])
-        yield url
-    finally:
-        with psycopg.connect(pg_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database_of(url))))
 
 
 @pytest.fixture

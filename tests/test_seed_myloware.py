@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import numpy as np
 import psycopg
 import pytest
@@ -11,10 +9,8 @@ from psycopg import sql
 
 from dbkit import connect
 from dbkit.embed import HashingEmbedder, embed, embedder, pad_1536
-from dbkit.migrate import migrate
-from dbkit.seed import END, SeedContext, seed
+from dbkit.seed import END, SeedContext
 from dbkit.seed.myloware import KB_QUERIES, generate
-from dbkit.url import database_of, with_database
 
 TABLES = ["runs", "artifacts", "webhook_events", "webhook_dlq", "orchestration_checkpoints", "hitl_approvals",
           "kb_documents", "kb_embeddings", "socials", "project_socials"]
@@ -27,18 +23,9 @@ REPLAY = """
 
 
 @pytest.fixture(scope="module")
-def mylo_db(pg_url):
-    url = with_database(pg_url, f"dbkit_mylo_{uuid.uuid4().hex[:10]}")
-    name = sql.Identifier(database_of(url))
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    try:
-        migrate(url)
-        seed(url, ["myloware"])
-        yield url
-    finally:
-        with psycopg.connect(pg_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(name))
+def mylo_db(seeded_db):
+    """The session's shared seeded database (conftest): these tests only read it."""
+    return seeded_db
 
 
 def _rows(url: str, query, params=()) -> list[tuple]:
