@@ -34,8 +34,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if _EMBEDDED:
-        server.down()
+    # Also with DATABASE_URL: a test of the embedded path (resolution order) may have started this one.
+    server.down()
     shutil.rmtree(_TMP, ignore_errors=True)
 
 
