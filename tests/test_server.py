@@ -29,10 +29,15 @@ def data_dir():
     subprocess.run(["rm", "-rf", str(parent)], check=False)
 
 
-def _dbkit(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+def _env(data_dir: Path) -> dict:
+    """The environment of a process that must use the embedded server of `data_dir`, whatever DATABASE_URL says."""
     env = {**os.environ, "DBKIT_DATA_DIR": str(data_dir)}
     env.pop("DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "dbkit", *args], env=env, capture_output=True, text=True, timeout=120)
+    return env
+
+
+def _dbkit(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dbkit", *args], env=_env(data_dir), capture_output=True, text=True, timeout=120)
 
 
 def _postmasters(data_dir: Path) -> list[psutil.Process]:
@@ -71,7 +76,7 @@ def test_cli_up_status_down(data_dir):
 def test_orphan_of_a_killed_owner_is_adopted_then_stopped(data_dir):
     owner = subprocess.Popen(
         [sys.executable, "-c", "import dbkit, time; dbkit.connect().close(); print('ready', flush=True); time.sleep(600)"],
-        env={**os.environ, "DBKIT_DATA_DIR": str(data_dir)},
+        env=_env(data_dir),
         stdout=subprocess.PIPE,
         text=True,
     )
