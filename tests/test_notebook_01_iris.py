@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbtools import outputs as _outputs
+from nbtools import check_diagram, check_every_table_walked
 from testbook import testbook
 
 from dbkit.migrate import discover
@@ -35,25 +34,14 @@ def test_seed_fills_every_table(tb):
 
 
 def test_diagram_is_mermaid_and_svg(tb):
-    markup = tb.ref("markup")
-    assert markup.startswith("erDiagram")
-    assert all(f"{table} {{" in markup for table in TABLES)
+    markup = check_diagram(tb, TABLES)
     assert re.search(r"councils \S+ chains", markup)  # the one foreign key
-    data = [output.get("data", {}) for output in _outputs(tb, "diagram")]
-    # Mermaid inline (as text/vnd.mermaid, or a ```mermaid block in Markdown), then the SVG
-    assert any("erDiagram" in d.get("text/vnd.mermaid", d.get("text/markdown", "")) for d in data)
-    assert any("image/svg+xml" in d for d in data)
 
 
 def test_every_table_is_described_and_queried_schema_qualified(tb):
+    check_every_table_walked(tb, NOTEBOOK, "iris", TABLES)
     for table in TABLES:
         assert tb.value(f"len(inspect.columns('iris', '{table}'))") > 0
-        assert f"**iris.{table}**" in "".join(
-            o["data"].get("text/markdown", "") for o in _outputs(tb, f"describe-{table}") if "data" in o
-        )
-        source = next(c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if f"query-{table}" in c.metadata.get("tags", []))
-        assert f"iris.{table}" in source
-        assert len(_outputs(tb, f"query-{table}")) > 0
 
 
 def test_containment_returns_a_strict_subset(tb):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbtools import outputs as _outputs
+from nbtools import check_diagram, check_every_table_walked, source
 from testbook import testbook
 
 from dbkit.migrate import discover
@@ -38,22 +37,13 @@ def test_seed_fills_every_table_and_rls_is_on(tb):
 
 
 def test_diagram_is_mermaid_and_svg(tb):
-    markup = tb.ref("markup")
-    assert markup.startswith("erDiagram")
-    assert all(f"{table} {{" in markup for table in TABLES)
-    data = [output.get("data", {}) for output in _outputs(tb, "diagram")]
-    assert any("erDiagram" in d.get("text/vnd.mermaid", d.get("text/markdown", "")) for d in data)
-    assert any("image/svg+xml" in d for d in data)
+    check_diagram(tb, TABLES)
 
 
 def test_every_table_is_described_and_queried_schema_qualified(tb):
-    cells = nbformat.read(NOTEBOOK, as_version=4).cells
+    check_every_table_walked(tb, NOTEBOOK, "ibex_core", TABLES)
     for table in TABLES:
-        described = "".join(o["data"].get("text/markdown", "") for o in _outputs(tb, f"describe-{table}") if "data" in o)
-        assert f"**ibex_core.{table}**" in described
-        source = next(c.source for c in cells if f"query-{table}" in c.metadata.get("tags", []))
-        assert f"ibex_core.{table}" in source and "inspect.query(" in source
-        assert len(_outputs(tb, f"query-{table}")) > 0
+        assert "inspect.query(" in source(NOTEBOOK, f"query-{table}")
 
 
 def test_directives_have_at_most_one_active_version(tb):

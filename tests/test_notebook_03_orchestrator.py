@@ -6,8 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from nbtools import outputs as _outputs
-from nbtools import source
+from nbtools import check_diagram, check_every_table_walked, source
 from testbook import testbook
 
 from dbkit.migrate import SQL_DIR
@@ -49,21 +48,13 @@ def test_seed_fills_every_table(tb):
 
 
 def test_diagram_is_mermaid_and_svg(tb):
-    markup = tb.ref("markup")
-    assert markup.startswith("erDiagram")
-    assert all(f"{table} {{" in markup for table in TABLES)
+    markup = check_diagram(tb, TABLES)
     assert re.search(r"orchestrator_agents \S+ agents", markup)
-    data = [output.get("data", {}) for output in _outputs(tb, "diagram")]
-    assert any("erDiagram" in d.get("text/vnd.mermaid", d.get("text/markdown", "")) for d in data)
-    assert any("image/svg+xml" in d for d in data)
 
 
 def test_every_table_is_described_and_queried_schema_qualified(tb):
-    for table in TABLES:
-        shown = "".join(o["data"].get("text/markdown", "") for o in _outputs(tb, f"describe-{table}") if "data" in o)
-        assert f"**orchestrator.{table}**" in shown
-        assert f"orchestrator.{table}" in _source(f"query-{table}")
-        assert len(_outputs(tb, f"query-{table}")) > 0
+    check_every_table_walked(tb, NOTEBOOK, "orchestrator", TABLES)
+
 
 
 def test_log_tail_is_one_agents_latest_events_newest_first(tb):
