@@ -70,9 +70,11 @@ def status(url: str | None, directory: Path | None) -> None:
 
 @app.command()
 @url_option
-def url(url: str | None) -> None:
-    """Print the URL in use (starting the embedded server if it is the one), nothing else."""
-    click.echo(resolve(url).url)
+@click.option("--show-password", is_flag=True, help="Print the password too (for other tools: psql \"$(dbkit url --show-password)\").")
+def url(url: str | None, show_password: bool) -> None:
+    """Print the URL in use (starting the embedded server if it is the one), nothing else; passwords masked."""
+    target = resolve(url)
+    click.echo(target.url if show_password else target.masked)
 
 
 @app.command(context_settings={"ignore_unknown_options": True})

@@ -61,6 +61,12 @@ def test_url_prints_only_the_url(fresh_db):
     assert done.stdout == fresh_db + "\n" and done.stderr == ""
 
 
+def test_url_masks_the_password_unless_asked():
+    secret = "postgresql://kit:s3cret@127.0.0.1:1/db"  # `url` does not connect: nothing needs to listen there
+    assert _dbkit("url", "--url", secret).stdout == "postgresql://kit:***@127.0.0.1:1/db\n"
+    assert _dbkit("url", "--url", secret, "--show-password").stdout == secret + "\n"
+
+
 def test_plan_then_migrate_then_nothing(fresh_db, sql_dir):
     sql_dir.write("alpha/0001_a.sql", "CREATE TABLE a (id int);")
     sql_dir.write("alpha/0002_b.sql", "CREATE TABLE b (id int);")
