@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from psycopg import sql
 
 from dbkit import connect
@@ -37,12 +36,6 @@ NEAREST = """
     ORDER BY embedding <=> %s LIMIT 20"""
 
 
-@pytest.fixture(scope="module")
-def ibex_db(seeded_db):
-    """The session's shared seeded database (conftest): these tests only read it."""
-    return seeded_db
-
-
 def _rows(url: str, query, params=()) -> list[tuple]:
     with connect(url) as conn:
         return conn.execute(query, params).fetchall()
@@ -52,75 +45,75 @@ def _one(url: str, query, params=()):
     return _rows(url, query, params)[0][0]
 
 
-def test_every_table_has_rows(ibex_db):
+def test_every_table_has_rows(seeded_db):
     count = sql.SQL("SELECT count(*) FROM {}")
-    counts = {t: _one(ibex_db, count.format(sql.Identifier("ibex_core", t))) for t in TABLES}
+    counts = {t: _one(seeded_db, count.format(sql.Identifier("ibex_core", t))) for t in TABLES}
     assert [t for t, n in counts.items() if n == 0] == [], counts
     assert counts["organizations"] == 3 and counts["memories"] >= 1200
 
 
-def test_tiers_roles_categories_and_statuses(ibex_db):
-    tiers = _rows(ibex_db, "SELECT tier FROM ibex_core.organizations ORDER BY 1")
+def test_tiers_roles_categories_and_statuses(seeded_db):
+    tiers = _rows(seeded_db, "SELECT tier FROM ibex_core.organizations ORDER BY 1")
     assert tiers == [("enterprise",), ("free",), ("pro",)]
-    assert _one(ibex_db, "SELECT count(DISTINCT role) FROM ibex_core.users") == 4
-    assert _one(ibex_db, "SELECT count(DISTINCT status) FROM ibex_core.memories") == 5
-    assert _one(ibex_db, "SELECT count(DISTINCT status) FROM ibex_core.sessions") == 7
-    assert _one(ibex_db, "SELECT bool_and(last_heartbeat_at IS NOT NULL) FROM ibex_core.sessions "
+    assert _one(seeded_db, "SELECT count(DISTINCT role) FROM ibex_core.users") == 4
+    assert _one(seeded_db, "SELECT count(DISTINCT status) FROM ibex_core.memories") == 5
+    assert _one(seeded_db, "SELECT count(DISTINCT status) FROM ibex_core.sessions") == 7
+    assert _one(seeded_db, "SELECT bool_and(last_heartbeat_at IS NOT NULL) FROM ibex_core.sessions "
                          "WHERE status = 'active'")
-    categories = dict(_rows(ibex_db, "SELECT category, count(*) FROM ibex_core.memories GROUP BY 1"))
+    categories = dict(_rows(seeded_db, "SELECT category, count(*) FROM ibex_core.memories GROUP BY 1"))
     assert sorted(categories) == ["behavioral", "episodic", "factual", "preference", "procedural"]
     assert min(categories.values()) >= 150, categories
 
 
-def test_hashes_are_sha256_and_no_secret_is_stored(ibex_db):
+def test_hashes_are_sha256_and_no_secret_is_stored(seeded_db):
     for table in ("memories", "directives"):
         query = sql.SQL("SELECT bool_and(content_hash = encode(sha256(convert_to(content, 'UTF8')), 'hex')) FROM {}")
-        assert _one(ibex_db, query.format(sql.Identifier("ibex_core", table)))
-    assert _one(ibex_db, "SELECT bool_and(hash ~ '^[0-9a-f]{64}$' AND prefix LIKE 'ibx_%%') FROM ibex_core.tokens")
-    assert _one(ibex_db, "SELECT count(*) FROM ibex_core.tokens WHERE is_revoked") > 0
-    assert _one(ibex_db, "SELECT count(*) FROM ibex_core.tokens WHERE expires_at IS NOT NULL") > 0
+        assert _one(seeded_db, query.format(sql.Identifier("ibex_core", table)))
+    assert _one(seeded_db, "SELECT bool_and(hash ~ '^[0-9a-f]{64}$' AND prefix LIKE 'ibx_%%') FROM ibex_core.tokens")
+    assert _one(seeded_db, "SELECT count(*) FROM ibex_core.tokens WHERE is_revoked") > 0
+    assert _one(seeded_db, "SELECT count(*) FROM ibex_core.tokens WHERE expires_at IS NOT NULL") > 0
 
 
-def test_superseded_memories_point_to_the_newer_active_one(ibex_db):
-    rows = _rows(ibex_db, SUPERSEDED)
+def test_superseded_memories_point_to_the_newer_active_one(seeded_db):
+    rows = _rows(seeded_db, SUPERSEDED)
     assert len(rows) >= 20
     assert set(rows) == {("active", True, True, True)}
-    assert _one(ibex_db, "SELECT count(*) FROM ibex_core.memories "
+    assert _one(seeded_db, "SELECT count(*) FROM ibex_core.memories "
                          "WHERE status = 'superseded' AND superseded_by IS NULL") == 0
 
 
-def test_merged_memories_point_into_their_survivor(ibex_db):
-    rows = _rows(ibex_db, MERGED)
+def test_merged_memories_point_into_their_survivor(seeded_db):
+    rows = _rows(seeded_db, MERGED)
     assert len(rows) >= 15
     assert set(rows) == {("active", True, True)}
 
 
-def test_archived_duplicates_share_the_hash_of_an_active_memory(ibex_db):
-    assert _one(ibex_db, ARCHIVED_DUPLICATES) >= 20
+def test_archived_duplicates_share_the_hash_of_an_active_memory(seeded_db):
+    assert _one(seeded_db, ARCHIVED_DUPLICATES) >= 20
 
 
-def test_versions_start_with_created(ibex_db):
-    assert _one(ibex_db, """
+def test_versions_start_with_created(seeded_db):
+    assert _one(seeded_db, """
         SELECT count(*) FROM ibex_core.memories m WHERE NOT EXISTS (SELECT FROM ibex_core.memory_versions v
         WHERE v.memory_id = m.id AND v.version_num = 1 AND v.operation = 'created')""") == 0
-    assert _one(ibex_db, "SELECT count(DISTINCT operation) FROM ibex_core.memory_versions") == 6
+    assert _one(seeded_db, "SELECT count(DISTINCT operation) FROM ibex_core.memory_versions") == 6
 
 
-def test_at_most_one_active_directive_per_name(ibex_db):
-    per_name = [n for (n,) in _rows(ibex_db, "SELECT count(*) FILTER (WHERE status = 'active') "
+def test_at_most_one_active_directive_per_name(seeded_db):
+    per_name = [n for (n,) in _rows(seeded_db, "SELECT count(*) FILTER (WHERE status = 'active') "
                                              "FROM ibex_core.directives GROUP BY org_id, name")]
     assert max(per_name) == 1 and min(per_name) == 0
-    assert _one(ibex_db, "SELECT count(DISTINCT status) FROM ibex_core.directives") >= 4
+    assert _one(seeded_db, "SELECT count(DISTINCT status) FROM ibex_core.directives") >= 4
 
 
-def test_paraphrases_find_their_memory_first(ibex_db):
+def test_paraphrases_find_their_memory_first(seeded_db):
     """The semantic demo: a question worded differently finds the memory it is about, by cosine distance."""
     name = embedder().name
-    seeded_with = _one(ibex_db, "SELECT embedder FROM dbkit.seed_runs WHERE schema = 'ibex_core'")
+    seeded_with = _one(seeded_db, "SELECT embedder FROM dbkit.seed_runs WHERE schema = 'ibex_core'")
     assert not name.startswith("hashing") and seeded_with == name, f"embedder {name!r} (seeded with {seeded_with!r})"
-    assert _one(ibex_db, "SELECT count(*) FROM ibex_core.memories") >= 1000
+    assert _one(seeded_db, "SELECT count(*) FROM ibex_core.memories") >= 1000
     ranks, firsts = [], []
-    with connect(ibex_db) as conn:
+    with connect(seeded_db) as conn:
         for memory, query in PARAPHRASES:
             vector = embed([query])[0]
             firsts.append(conn.execute(NEAREST.replace("LIMIT 20", "LIMIT 1"), (vector,)).fetchone()[0] == memory)

@@ -22,12 +22,6 @@ REPLAY = """
     SELECT idempotency_key, provider, headers, payload, signature_status FROM myloware.webhook_events LIMIT 1"""
 
 
-@pytest.fixture(scope="module")
-def mylo_db(seeded_db):
-    """The session's shared seeded database (conftest): these tests only read it."""
-    return seeded_db
-
-
 def _rows(url: str, query, params=()) -> list[tuple]:
     with connect(url) as conn:
         return conn.execute(query, params).fetchall()
@@ -37,31 +31,31 @@ def _one(url: str, query, params=()):
     return _rows(url, query, params)[0][0]
 
 
-def test_every_table_has_rows(mylo_db):
+def test_every_table_has_rows(seeded_db):
     count = sql.SQL("SELECT count(*) FROM {}")
-    counts = {t: _one(mylo_db, count.format(sql.Identifier("myloware", t))) for t in TABLES}
+    counts = {t: _one(seeded_db, count.format(sql.Identifier("myloware", t))) for t in TABLES}
     assert [t for t, n in counts.items() if n == 0] == [], counts
     assert counts["kb_documents"] == 150 and counts["kb_embeddings"] >= counts["kb_documents"]
 
 
-def test_payload_containment_selects_real_subsets(mylo_db):
-    runs = _one(mylo_db, "SELECT count(*) FROM myloware.runs")
+def test_payload_containment_selects_real_subsets(seeded_db):
+    runs = _one(seeded_db, "SELECT count(*) FROM myloware.runs")
     for fragment in ('{"persona": "brendan"}', '{"project": "aismr"}', '{"options": {"voiceover": true}}'):
-        n = _one(mylo_db, "SELECT count(*) FROM myloware.runs WHERE payload @> %s::jsonb", (fragment,))
+        n = _one(seeded_db, "SELECT count(*) FROM myloware.runs WHERE payload @> %s::jsonb", (fragment,))
         assert 0.1 * runs <= n <= 0.9 * runs, (fragment, n, runs)
-    assert _one(mylo_db, "SELECT count(DISTINCT status) FROM myloware.runs") >= 5
+    assert _one(seeded_db, "SELECT count(DISTINCT status) FROM myloware.runs") >= 5
 
 
-def test_citations_carry_a_retrieval_trace_of_real_documents(mylo_db):
-    rows = _rows(mylo_db, "SELECT metadata, retrieval_trace FROM myloware.artifacts WHERE type = 'citations'")
+def test_citations_carry_a_retrieval_trace_of_real_documents(seeded_db):
+    rows = _rows(seeded_db, "SELECT metadata, retrieval_trace FROM myloware.artifacts WHERE type = 'citations'")
     assert rows and all(meta["citations"] and trace["results"] for meta, trace in rows)
-    paths = {p for (p,) in _rows(mylo_db, "SELECT path FROM myloware.kb_documents")}
+    paths = {p for (p,) in _rows(seeded_db, "SELECT path FROM myloware.kb_documents")}
     assert {r["path"] for _, trace in rows for r in trace["results"]} <= paths
 
 
-def test_knowledge_base_search_finds_the_document_on_the_topic(mylo_db):
+def test_knowledge_base_search_finds_the_document_on_the_topic(seeded_db):
     assert not embedder().name.startswith("hashing"), f"embedder {embedder().name!r}"
-    with connect(mylo_db) as conn, conn.transaction():
+    with connect(seeded_db) as conn, conn.transaction():
         # IVFFlat with the default probes = 1 searches one list of ten, and may miss the nearest chunk:
         # probing all 10 lists makes the search exact, which is what this test is about.
         conn.execute("SET LOCAL ivfflat.probes = 10")
@@ -69,35 +63,35 @@ def test_knowledge_base_search_finds_the_document_on_the_topic(mylo_db):
             assert conn.execute(NEAREST_DOCUMENT, (pad_1536(embed([query]))[0],)).fetchone() == (path,), query
 
 
-def test_embeddings_are_padded_384_d_vectors(mylo_db):
-    shapes = _rows(mylo_db, "SELECT DISTINCT vector_dims(embedding), vector_norm(subvector(embedding, 385, 1152)) = 0 "
+def test_embeddings_are_padded_384_d_vectors(seeded_db):
+    shapes = _rows(seeded_db, "SELECT DISTINCT vector_dims(embedding), vector_norm(subvector(embedding, 385, 1152)) = 0 "
                             "FROM myloware.kb_embeddings")
     assert shapes == [(1536, True)]
 
 
-def test_dead_letter_queue_is_read_by_next_retry_at(mylo_db):
-    queue = _rows(mylo_db, "SELECT next_retry_at FROM myloware.webhook_dlq WHERE next_retry_at IS NOT NULL "
+def test_dead_letter_queue_is_read_by_next_retry_at(seeded_db):
+    queue = _rows(seeded_db, "SELECT next_retry_at FROM myloware.webhook_dlq WHERE next_retry_at IS NOT NULL "
                            "ORDER BY next_retry_at")
     assert queue and queue == sorted(queue)
     assert any(due <= END for (due,) in queue) and any(due > END for (due,) in queue)
-    assert _one(mylo_db, "SELECT count(*) FROM myloware.webhook_dlq WHERE next_retry_at IS NULL") > 0
-    dead = _one(mylo_db, "SELECT count(*) FROM myloware.webhook_dlq")
-    assert _one(mylo_db, "SELECT count(*) FROM myloware.webhook_dlq JOIN myloware.webhook_events "
+    assert _one(seeded_db, "SELECT count(*) FROM myloware.webhook_dlq WHERE next_retry_at IS NULL") > 0
+    dead = _one(seeded_db, "SELECT count(*) FROM myloware.webhook_dlq")
+    assert _one(seeded_db, "SELECT count(*) FROM myloware.webhook_dlq JOIN myloware.webhook_events "
                          "USING (idempotency_key, provider)") == dead
 
 
-def test_a_replayed_webhook_is_rejected(mylo_db):
-    with connect(mylo_db) as conn:
+def test_a_replayed_webhook_is_rejected(seeded_db):
+    with connect(seeded_db) as conn:
         with pytest.raises(psycopg.errors.UniqueViolation, match="uq_webhook_events_idempotency"):
             conn.execute(REPLAY)
 
 
-def test_gates_checkpoints_and_primary_socials(mylo_db):
-    gates = {g for (g,) in _rows(mylo_db, "SELECT DISTINCT gate FROM myloware.hitl_approvals")}
+def test_gates_checkpoints_and_primary_socials(seeded_db):
+    gates = {g for (g,) in _rows(seeded_db, "SELECT DISTINCT gate FROM myloware.hitl_approvals")}
     assert gates == {"ideate", "script", "publish"}
-    saved = _one(mylo_db, "SELECT count(*) FROM myloware.orchestration_checkpoints")
-    assert 0 < saved < _one(mylo_db, "SELECT count(*) FROM myloware.runs")
-    primaries = _rows(mylo_db, "SELECT DISTINCT count(*) FILTER (WHERE is_primary) FROM myloware.project_socials "
+    saved = _one(seeded_db, "SELECT count(*) FROM myloware.orchestration_checkpoints")
+    assert 0 < saved < _one(seeded_db, "SELECT count(*) FROM myloware.runs")
+    primaries = _rows(seeded_db, "SELECT DISTINCT count(*) FILTER (WHERE is_primary) FROM myloware.project_socials "
                                "GROUP BY project")
     assert primaries == [(1,)]
 
