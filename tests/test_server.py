@@ -1,4 +1,5 @@
-"""The embedded server: idempotent start, data kept across restarts, adoption of orphans, TCP, safe locations.
+"""The embedded server: idempotent start, data kept, orphans adopted, crashes survived, TCP behind a password,
+bad ports and bad folders refused before anything changes.
 
 Each test runs its own server in its own data directory, so the session's server is never disturbed.
 """
@@ -7,16 +8,23 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
+import stat
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import psutil
 import psycopg
 import pytest
+from kit_fixtures import cli_process
 
-from dbkit import ServerError, server
+from dbkit import ServerError, UsageError, server
+
+pytestmark = pytest.mark.servers
+ROOT = os.geteuid() == 0
 
 
 @pytest.fixture
@@ -29,6 +37,15 @@ def data_dir():
     subprocess.run(["rm", "-rf", str(parent)], check=False)
 
 
+@pytest.fixture
+def open_tmp():
+    """A temp folder the server's user may traverse (pytest's tmp_path is private to root)."""
+    parent = Path(tempfile.mkdtemp(prefix="dbkit-open-"))
+    parent.chmod(0o755)
+    yield parent
+    subprocess.run(["rm", "-rf", str(parent)], check=False)
+
+
 def _env(data_dir: Path) -> dict:
     """The environment of a process that must use the embedded server of `data_dir`, whatever DATABASE_URL says."""
     env = {**os.environ, "DBKIT_DATA_DIR": str(data_dir)}
@@ -36,8 +53,8 @@ def _env(data_dir: Path) -> dict:
     return env
 
 
-def _dbkit(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dbkit", *args], env=_env(data_dir), capture_output=True, text=True, timeout=120)
+def _dbkit(data_dir: Path, *args: str):
+    return cli_process(*args, env=_env(data_dir))
 
 
 def _postmasters(data_dir: Path) -> list[psutil.Process]:
@@ -47,6 +64,26 @@ def _postmasters(data_dir: Path) -> list[psutil.Process]:
         if proc.info["name"] == "postgres" and "-D" in cmdline and str(data_dir) in cmdline and _alive(proc.pid):
             found.append(proc)
     return found
+
+
+def _alive(pid: int) -> bool:
+    """A stopped postmaster may linger as a zombie until its (container) init reaps it: that is not alive."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _kill(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    while _alive(pid):
+        time.sleep(0.01)
 
 
 def test_up_is_idempotent_and_data_survives_restart(data_dir):
@@ -64,13 +101,63 @@ def test_up_is_idempotent_and_data_survives_restart(data_dir):
 
 def test_cli_up_status_down(data_dir):
     up = _dbkit(data_dir, "up")
-    assert up.returncode == 0 and up.stdout.strip() == server.status(data_dir).url
+    assert up.code == 0 and up.stdout.strip() == server.status(data_dir).url
     assert _dbkit(data_dir, "url").stdout.strip() == up.stdout.strip()
-    status = _dbkit(data_dir, "status")
-    assert "server    running (pid" in status.stdout
+    assert "server    running (pid" in _dbkit(data_dir, "status").stdout
     down = _dbkit(data_dir, "down")
-    assert down.returncode == 0 and "stopped" in down.stdout
+    assert down.code == 0 and "stopped" in down.stdout
     assert "server    stopped" in _dbkit(data_dir, "status").stdout
+
+
+def test_the_socket_is_private_and_tcp_needs_the_generated_password(data_dir):
+    port = _free_port()
+    current = server.up(port=port, directory=data_dir)
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data_dir / f".s.PGSQL.{port}").stat().st_mode) == 0o700
+    secret_file = data_dir / server.PASSWORD_FILE
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600 and len(server.password(data_dir)) >= 24
+    plain = f"postgresql://postgres@127.0.0.1:{port}/dbkit"
+    for attempt in (plain, f"postgresql://postgres:wrong@127.0.0.1:{port}/dbkit", f"postgresql://dbkit_reader@127.0.0.1:{port}/dbkit"):
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(attempt, connect_timeout=5)
+    with psycopg.connect(current.tcp_url) as conn:
+        assert conn.execute("SELECT inet_server_port(), current_user").fetchone() == (port, "postgres")
+    with psycopg.connect(current.url) as conn:  # the unix socket keeps working, without a password
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    shown = _dbkit(data_dir, "url", "--tcp")
+    assert shown.stdout.strip() == plain.replace("postgres@", "postgres:***@")
+    assert _dbkit(data_dir, "url", "--tcp", "--show-password").stdout.strip() == current.tcp_url
+
+
+@pytest.mark.skipif(not ROOT, reason="only root runs the server as another user")
+def test_the_server_holds_only_its_own_users_group(data_dir):
+    current = server.up(directory=data_dir)
+    status = Path(f"/proc/{current.pid}/status").read_text()
+    fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+    uid, gid = (int(x) for x in (fields["Uid"].split()[0], fields["Gid"].split()[0]))
+    import pwd
+
+    entry = pwd.getpwnam(server.SYSTEM_USER)
+    assert (uid, gid) == (entry.pw_uid, entry.pw_gid) and gid != 0
+    assert fields["Groups"].strip() in ("", str(entry.pw_gid))
+
+
+@pytest.mark.parametrize("bad", [0, 80, 70000, -1, "busy"])
+def test_a_bad_port_is_refused_before_anything_is_stopped(data_dir, bad):
+    first = server.up(port=_free_port(), directory=data_dir)
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1] if bad == "busy" else bad
+    try:
+        with pytest.raises(UsageError, match="already in use" if bad == "busy" else "pick a number from 1024 to 65535"):
+            server.up(port=port, directory=data_dir)
+        done = _dbkit(data_dir, "up", "--port", str(port))
+        assert done.code == 1 and len(done.lines) == 1 and "Traceback" not in done.stderr
+    finally:
+        busy.close()
+    after = server.status(data_dir)
+    assert after.running and after.pid == first.pid and after.port == first.port
 
 
 def test_orphan_of_a_killed_owner_is_adopted_then_stopped(data_dir):
@@ -85,40 +172,81 @@ def test_orphan_of_a_killed_owner_is_adopted_then_stopped(data_dir):
     owner.send_signal(signal.SIGKILL)
     owner.wait(timeout=30)
     owner.stdout.close()
-
     adopted = _dbkit(data_dir, "up")
-    assert adopted.returncode == 0, adopted.stderr
+    assert adopted.code == 0, adopted.stderr
     assert server.status(data_dir).pid == orphan_pid
     assert [p.pid for p in _postmasters(data_dir)] == [orphan_pid]
-    assert _dbkit(data_dir, "down").returncode == 0
+    assert _dbkit(data_dir, "down").code == 0
     assert _postmasters(data_dir) == [] and not _alive(orphan_pid)
 
 
-def test_killed_postmaster_is_restarted_with_its_data(data_dir):
+def test_up_right_after_the_postmaster_was_killed_mid_seed_keeps_what_was_committed(data_dir):
+    """SIGKILL the postmaster while a seed runs; `dbkit up` at once works and every committed schema is intact."""
+    from kit_fixtures import digests
+
+    from dbkit.migrate import migrate
+    from dbkit.seed import seed
+
     first = server.up(directory=data_dir)
-    with psycopg.connect(first.url, autocommit=True) as conn:
-        conn.execute("CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)")
-    os.kill(first.pid, signal.SIGKILL)
-    psutil.Process(first.pid).wait(timeout=30) if psutil.pid_exists(first.pid) else None
-    assert server.status(data_dir).running is False
-    again = server.up(directory=data_dir)
-    assert again.pid != first.pid
-    with psycopg.connect(again.url) as conn:
-        assert conn.execute("SELECT v FROM kept").fetchone() == (42,)
+    migrate(first.url)
+    seed(first.url, ["iris"])
+    before = digests(first.url, ["iris"])
+    env = {**_env(data_dir), "DBKIT_EMBEDDER": "hashing"}
+    seeding = subprocess.Popen([sys.executable, "-m", "dbkit", "seed", "orchestrator", "syris", "--scale", "20"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not _copying(first.url):
+        time.sleep(0.05)
+    assert seeding.poll() is None, "the seed ended before the kill: nothing was interrupted"
+    _kill(first.pid)
+    seeding.wait(timeout=60)
+    again = _dbkit(data_dir, "up")
+    assert again.code == 0, again.stderr
+    url = server.status(data_dir).url
+    assert digests(url, ["iris"]) == before
+    for schema in ("orchestrator", "syris"):  # an interrupted schema is as it was (empty) or complete, never half
+        rows = sum(n for n, _ in digests(url, [schema]).values())
+        with psycopg.connect(url) as conn:
+            recorded = conn.execute("SELECT rows FROM dbkit.seed_runs WHERE schema = %s", [schema]).fetchone()
+        assert rows == (recorded[0] if recorded else 0)
     assert len(_postmasters(data_dir)) == 1
 
 
-def test_port_listens_on_loopback(data_dir):
-    port = _free_port()
-    current = server.up(port=port, directory=data_dir)
-    assert current.tcp and current.tcp_url == f"postgresql://postgres@127.0.0.1:{port}/dbkit"
-    with psycopg.connect(current.tcp_url) as conn:
-        assert conn.execute("SELECT inet_server_port()").fetchone() == (port,)
-    with psycopg.connect(current.url) as conn:  # the unix socket keeps working
-        assert conn.execute("SELECT 1").fetchone() == (1,)
+def _copying(url: str) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=2) as conn:
+            return bool(conn.execute("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY %'").fetchone()[0])
+    except psycopg.Error:
+        return False
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the server as another user")
+def test_a_folder_that_holds_something_else_is_refused_and_left_as_it_was(open_tmp):
+    folder = open_tmp / "photos"
+    folder.mkdir(mode=0o755)
+    (folder / "cat.jpg").write_bytes(b"not a database")
+    before = (stat.S_IMODE(folder.stat().st_mode), folder.stat().st_uid, sorted(p.name for p in folder.iterdir()))
+    with pytest.raises(ServerError, match="is not empty and holds no PostgreSQL data; set DBKIT_DATA_DIR to a new or empty folder"):
+        server.up(directory=folder)
+    assert (stat.S_IMODE(folder.stat().st_mode), folder.stat().st_uid, sorted(p.name for p in folder.iterdir())) == before
+
+
+@pytest.mark.skipif(not ROOT, reason="mounting a small file system needs root")
+@pytest.mark.parametrize(("options", "says"), [("size=600k", "No space left on device"), ("ro,size=1m", "Read-only file system")])
+def test_a_full_or_read_only_disk_says_so(open_tmp, options, says):
+    mount = open_tmp / "disk"
+    mount.mkdir()
+    mount.chmod(0o755)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"{options},mode=0755", "tmpfs", str(mount)], check=False).returncode:
+        pytest.skip("this machine does not let root mount a tmpfs")
+    try:
+        done = _dbkit(mount / "pg", "up")
+        assert done.code == 1 and len(done.lines) == 1 and says in done.stderr, done.stderr
+        assert not (mount / "pg").exists() or not any((mount / "pg").iterdir())  # nothing half-made left behind
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.skipif(not ROOT, reason="only root runs the server as another user")
 def test_private_parent_is_refused_not_loosened():
     private = Path(tempfile.mkdtemp(prefix="dbkit-private-"))  # mkdtemp makes it 0700
     try:
@@ -129,17 +257,28 @@ def test_private_parent_is_refused_not_loosened():
         private.rmdir()
 
 
-def _alive(pid: int) -> bool:
-    """A stopped postmaster may linger as a zombie until its (container) init reaps it: that is not alive."""
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+def test_where_there_are_no_unix_sockets_the_server_listens_on_loopback_with_a_password(data_dir):
+    """The Windows branch of the platform seam, run here: TCP only, scram, a port remembered across starts."""
+    script = (
+        "import sys; from pathlib import Path; from dbkit import _platform, server; _platform.SOCKETS = False\n"
+        "s = server.up(directory=Path(sys.argv[1])); print(s.url); print(s.port)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(data_dir)], env=_env(data_dir), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    url, port = done.stdout.split()
+    assert url.startswith("postgresql://postgres:") and f"@127.0.0.1:{port}/dbkit" in url
+    assert "local" not in (data_dir / "pg_hba.conf").read_text().split("#", 2)[-1].split("\n", 1)[-1]
+    assert not list(data_dir.glob(".s.PGSQL.*"))
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT inet_server_port()").fetchone() == (int(port),)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def test_the_package_imports_without_posix_only_modules():
+    """What Windows lacks (pwd, geteuid) is behind the platform seam: importing the kit does not need it."""
+    script = (
+        "import os, sys; sys.modules['pwd'] = None; del os.geteuid\n"
+        "import dbkit, dbkit.server, dbkit.cli, dbkit.db, dbkit.explore, dbkit.catalog, dbkit.migrate, dbkit.seed\n"
+        "from dbkit import _platform; print(_platform.is_root() if not _platform.POSIX else 'posix')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
