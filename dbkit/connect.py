@@ -1,53 +1,51 @@
-"""One way in: `connect()` (psycopg), `engine()` and `async_engine()` (SQLAlchemy), on the resolved URL."""
+"""One way in: `connect()` (psycopg), `engine()` and `async_engine()` (SQLAlchemy), on the resolved URL.
+
+All three go through the process's handle for the URL (`dbkit.db.database`): the URL is resolved and
+the embedded server started once, pgvector's types are looked up once.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import psycopg
-
-from .errors import ConnectError
 from .url import Resolved, resolve, sqlalchemy_url
 
 if TYPE_CHECKING:  # SQLAlchemy and pgvector load on first use: the CLI's server commands need neither
+    import psycopg
     from sqlalchemy import Engine
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 __all__ = ["connect", "engine", "async_engine", "async_session_factory"]
 
 
-def connect(url: str | Resolved | None = None, *, autocommit: bool = False, **kwargs: Any) -> psycopg.Connection:
-    """Open a psycopg connection (pgvector types registered when the extension exists)."""
-    target = resolve(url)
-    try:
-        conn = psycopg.connect(target.url, autocommit=autocommit, **kwargs)
-    except psycopg.Error as exc:
-        raise _connect_error(target, exc) from None
-    from pgvector.psycopg import register_vector
+def connect(url: str | Resolved | None = None, *, autocommit: bool = True, **kwargs: Any) -> psycopg.Connection:
+    """A psycopg connection as the kit's role, pgvector types registered.
 
-    try:
-        register_vector(conn)
-    except psycopg.ProgrammingError:
-        pass  # no `vector` extension in this database (yet): nothing to register
-    if not autocommit:
-        conn.rollback()  # the type lookup opened a transaction; hand the connection back idle
-    return conn
+    Autocommit by default: a notebook that ran a query and went quiet holds no transaction (and so no
+    lock a seed or a migration would wait for). `with conn.transaction(): ...` groups statements.
+    """
+    from .db import database
+
+    return database(url).connect(autocommit=autocommit, **kwargs)
 
 
-def engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """A SQLAlchemy engine on psycopg 3; keyword arguments go to `create_engine`."""
-    from sqlalchemy import create_engine
+def engine(url: str | Resolved | None = None, **kwargs: Any) -> Engine:
+    """The handle's SQLAlchemy engine on psycopg 3; with keyword arguments, a new one made with them."""
+    from .db import database, make_engine
 
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(sqlalchemy_url(resolve(url).url), **kwargs)
+    if kwargs:
+        return make_engine(resolve(url), **kwargs)
+    return database(url).engine()
 
 
-def async_engine(url: str | None = None, **kwargs: Any) -> AsyncEngine:
+def async_engine(url: str | Resolved | None = None, **kwargs: Any) -> AsyncEngine:
     """An async SQLAlchemy engine on psycopg 3, with the seeds' `pool_pre_ping=True`."""
     from sqlalchemy.ext.asyncio import create_async_engine
 
+    from .db import database
+
     kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(sqlalchemy_url(resolve(url).url), **kwargs)
+    return create_async_engine(sqlalchemy_url(database(url).url), **kwargs)
 
 
 def async_session_factory(bind: AsyncEngine | str | None = None) -> async_sessionmaker[AsyncSession]:
@@ -57,13 +55,3 @@ def async_session_factory(bind: AsyncEngine | str | None = None) -> async_sessio
     if not isinstance(bind, AsyncEngine):
         bind = async_engine(bind)
     return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
-
-
-def _connect_error(target: Resolved, exc: psycopg.Error) -> ConnectError:
-    reason = " ".join(str(exc).split()) or "unknown error"
-    fixes = {
-        "DATABASE_URL": "check DATABASE_URL, or unset it to use the embedded server",
-        "argument": "check the URL",
-        "embedded": "run `dbkit status`, then `dbkit down && dbkit up`",
-    }
-    return ConnectError(f"cannot connect to {target.masked} (from {target.source}): {reason}; {fixes[target.source]}")

@@ -1,6 +1,6 @@
 """Two read-only explorers for notebooks: a table browser and a vector-search playground.
 
-Both read through `dbkit.inspect.query` (READ ONLY transactions, `sql.Identifier` for names, bound
+Both read through `dbkit.explore.query` (READ ONLY transactions, `sql.Identifier` for names, bound
 values). Each keeps its last result on the object (`.frames`, `.results`, `.plan`), so tests and
 curious readers can look at what the widget shows.
 
@@ -17,7 +17,7 @@ from IPython.core.formatters import format_display_data
 from IPython.display import HTML, display
 from psycopg import sql
 
-from . import inspect
+from . import explore
 from .url import Resolved, resolve
 
 __all__ = ["TableBrowser", "VectorPlayground", "search_memories"]
@@ -29,7 +29,7 @@ class TableBrowser:
     def __init__(self, url: str | Resolved | None = None, *, schema: str | None = None) -> None:
         self.url = resolve(url)
         schemas = list(
-            inspect.query(
+            explore.query(
                 "SELECT nspname FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' ORDER BY 1",
                 url=self.url,
             )["nspname"]
@@ -46,7 +46,7 @@ class TableBrowser:
         self._tables()
 
     def _tables(self) -> None:
-        names = list(inspect.tables(self.schema.value, url=self.url)["table"])
+        names = list(explore.tables(self.schema.value, url=self.url)["table"])
         self.table.options = names
         self.table.value = names[0] if names else None
 
@@ -55,9 +55,9 @@ class TableBrowser:
             return
         schema, table = self.schema.value, self.table.value
         self.frames = {
-            "columns": inspect.columns(schema, table, url=self.url),
-            "indexes": inspect.indexes(schema, table, url=self.url),
-            "sample": inspect.sample(schema, table, self.limit.value, url=self.url),
+            "columns": explore.columns(schema, table, url=self.url),
+            "indexes": explore.indexes(schema, table, url=self.url),
+            "sample": explore.sample(schema, table, self.limit.value, url=self.url),
         }
         shown = []
         for title, frame in self.frames.items():
@@ -80,8 +80,8 @@ def search_memories(text: str, k: int = 5, *, use_index: bool = True, url: str |
     )
     params = {"q": vector, "k": k}
     settings = {"enable_indexscan": "on" if use_index else "off"}
-    plan = inspect.explain(statement, params, url=url, settings=settings)
-    return inspect.query(statement, params, url=url, settings=settings), plan
+    plan = explore.explain(statement, params, url=url, settings=settings)
+    return explore.query(statement, params, url=url, settings=settings), plan
 
 
 class VectorPlayground:

@@ -1,0 +1,121 @@
+"""SQL text as PostgreSQL's own parser sees it (pglast wraps libpg_query): split, classify, locate.
+
+The migration runner and the read-only helpers both ask this module what a piece of SQL *is*: how many
+statements, of which kinds, starting on which line. A regex or a generic SQL tokenizer guesses; the
+server's grammar does not (dollar quotes, nested comments, `BEGIN ATOMIC` bodies, E'' strings).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import ReadOnlyError
+
+__all__ = ["Statement", "SqlSyntaxError", "split", "transaction_control", "one_read", "for_parser", "READ_KINDS"]
+
+# What a read may be: a query, EXPLAIN of one, SHOW. Everything else (COPY, CALL, DO, SET, DDL, DML) is not.
+READ_KINDS = ("SelectStmt", "ExplainStmt", "VariableShowStmt")
+# psycopg's placeholders (`%s`, `%b`, `%t`, `%(name)s`) and its escaped percent (`%%`).
+_PLACEHOLDER = re.compile(r"%(?:\((?P<name>[^)]+)\)[sbt]|[sbt]|(?P<percent>%))")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a source text: exactly the text that runs, where it starts, what it is."""
+
+    text: str
+    start: int  # character offset in the source
+    line: int  # 1-based line of its first character (leading comments are not part of it)
+    kind: str  # the parse node's name: CreateStmt, TransactionStmt, SelectStmt...
+
+    def line_at(self, position: int) -> int:
+        """The source line of a 1-based character position inside the statement (PostgreSQL's diag)."""
+        return self.line + self.text.count("\n", 0, max(position - 1, 0)) if position else self.line
+
+
+class SqlSyntaxError(ValueError):
+    """The text does not parse; `.line` is where, `.message` the parser's words."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.message = message
+        self.line = line
+
+
+def split(source: str) -> list[Statement]:
+    """Every statement of `source`, in order (comment-only text yields none). Raises SqlSyntaxError."""
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    # libpg_query counts bytes; pglast's offsets drift on non-ASCII text. Same length, ASCII only: exact.
+    ascii_source = _NON_ASCII.sub("x", source)
+    try:
+        raw = parse_sql(ascii_source)
+    except ParseError as exc:
+        message, location = exc.args[0], exc.args[1] if len(exc.args) > 1 else 0
+        raise SqlSyntaxError(message, source.count("\n", 0, max(location, 0)) + 1) from None
+    found = []
+    for node in raw:
+        start = node.stmt_location or 0
+        end = start + node.stmt_len if node.stmt_len else len(source)
+        text = source[start:end].strip()
+        start += len(source[start:end]) - len(source[start:end].lstrip())
+        found.append(Statement(text, start, source.count("\n", 0, start) + 1, type(node.stmt).__name__))
+    return found
+
+
+def transaction_control(statements: list[Statement]) -> list[Statement]:
+    """The statements that begin, end or split a transaction (BEGIN, COMMIT, ROLLBACK, END, SAVEPOINT...)."""
+    return [s for s in statements if s.kind == "TransactionStmt"]
+
+
+def for_parser(query: str, has_params: bool) -> str:
+    """The query as the server will see it: psycopg turns `%s` / `%(name)s` into `$n` only when params are given."""
+    if not has_params:
+        return query
+    names: dict[str, int] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        if match["percent"]:
+            return "%"
+        key = match["name"] or f"#{len(names)}"
+        return f"${names.setdefault(key, len(names) + 1)}"
+
+    return _PLACEHOLDER.sub(replace, query)
+
+
+def one_read(query: str, *, has_params: bool) -> Statement:
+    """The single read-only statement `query` holds; ReadOnlyError, before anything is sent, otherwise."""
+    try:
+        statements = split(for_parser(query, has_params))
+    except SqlSyntaxError as exc:
+        raise ReadOnlyError(f"SQLSTATE 42601 (SyntaxError): {exc.message} (line {exc.line})", sqlstate="42601") from None
+    if len(statements) != 1:
+        what = "no statement" if not statements else f"{len(statements)} statements"
+        raise ReadOnlyError(
+            f"the text holds {what}; read-only helpers run exactly one: pass one statement per call", sqlstate="42601"
+        )
+    statement = statements[0]
+    what = "SELECT ... INTO (it creates a table)" if statement.kind == "SelectStmt" and _selects_into(statement) else None
+    if statement.kind not in READ_KINDS or what:
+        raise ReadOnlyError(
+            f"{what or _describe(statement)} is not a read; the read-only helpers run SELECT, WITH, VALUES, TABLE, "
+            "EXPLAIN and SHOW: use dbkit.explore.write() (or %%sql --write) to change data",
+            sqlstate="25006",
+        )
+    return statement
+
+
+def _selects_into(statement: Statement) -> bool:
+    # SELECT ... INTO new_table creates a table: a SelectStmt by grammar, a write by effect.
+    from pglast import parse_sql
+
+    node = parse_sql(_NON_ASCII.sub("x", statement.text))[0].stmt
+    return getattr(node, "intoClause", None) is not None
+
+
+def _describe(statement: Statement) -> str:
+    words = re.findall(r"[A-Za-z]+", statement.text[:40])
+    return words[0].upper() if words else statement.kind
