@@ -3,50 +3,50 @@
 Rules (also in `sql/README.md`): folders by name, files by integer version; one transaction per file
 unless it says `-- dbkit:no-transaction`; an advisory lock (PostgreSQL) or `BEGIN IMMEDIATE` (SQLite)
 so concurrent runners apply each file once; an applied file whose checksum changed is refused;
-`plan()` and `render()` never write, not even the ledger table.
+`plan()`, `render()` and `state()` never write, not even the ledger table.
+
+Every pending file is read and parsed (PostgreSQL's own parser, through pglast) before the first one
+runs: a syntax error, transaction control in a transactional file, a file that is not UTF-8 or a name
+that only looks like a migration stops the run with nothing applied.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
-from dataclasses import dataclass, field
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import TYPE_CHECKING
 
-import sqlparse
-
-from ._engines import Target, open_target
-from .errors import MigrationError
+from . import registry
+from .errors import MigrationError, NotFoundError
+from .registry import Entry
+from .sqltext import SqlSyntaxError, Statement, split, transaction_control
 from .url import resolve
 
-__all__ = ["Migration", "Folder", "SQL_DIR", "folders", "discover", "plan", "migrate", "render", "state"]
+if TYPE_CHECKING:
+    from ._targets import Ledger, Target
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+__all__ = ["Migration", "discover", "plan", "migrate", "render", "state"]
+
 _FILE = re.compile(r"^(?P<version>\d{4})_(?P<slug>[a-z0-9_]+?)(?:\.(?P<only>postgresql|sqlite))?\.sql$")
+# Names a person meant as migrations: `0001_x.SQL`, `0001_x.sql.txt`, `1_x.sql`, `0001-x.sql`...
+_LOOKS_LIKE = re.compile(r"(\.sql\b|^\d+[_-])", re.IGNORECASE)
 _NO_TRANSACTION = re.compile(r"^\s*--\s*dbkit:no-transaction\b", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class Folder:
-    """One folder of `sql/`: its PostgreSQL schema and the dialect its files are written in."""
-
-    name: str
-    path: Path
-    schema: str
-    dialect: str = "postgresql"
+_SQLITE_TRANSACTION = re.compile(r"^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Migration:
     """One migration file, as it would run on one engine."""
 
-    folder: Folder
+    folder: Entry
     version: int
     path: Path
-    engine: str = field(default="postgresql")
+    engine: str = "postgresql"
 
     @property
     def schema(self) -> str:
@@ -65,12 +65,25 @@ class Migration:
             return str(self.path)
 
     @cached_property
+    def raw(self) -> bytes:
+        try:
+            return self.path.read_bytes()
+        except OSError as exc:
+            raise MigrationError(f"{self.display}: cannot be read ({exc.strerror}); check its permissions") from None
+
+    @cached_property
     def text(self) -> str:
-        return self.path.read_text(encoding="utf-8")
+        try:
+            return self.raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = self.raw.count(b"\n", 0, exc.start) + 1
+            raise MigrationError(
+                f"{self.display}:{line}: not UTF-8 (byte 0x{self.raw[exc.start]:02x} at offset {exc.start}); save the file as UTF-8"
+            ) from None
 
     @cached_property
     def checksum(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        return hashlib.sha256(self.raw).hexdigest()
 
     @property
     def transactional(self) -> bool:
@@ -79,7 +92,8 @@ class Migration:
     @cached_property
     def sql(self) -> str:
         """What runs: the file, translated when it is SQLite-authored and the engine is PostgreSQL."""
-        variant = _FILE.match(self.name).group("only")
+        match = _FILE.match(self.name)
+        variant = match.group("only") if match else None
         if self.folder.dialect == "sqlite" and self.engine == "postgresql" and variant is None:
             from .translate import sqlite_to_postgres
 
@@ -87,80 +101,72 @@ class Migration:
         return self.text
 
     def statements(self) -> list[Statement]:
-        """The file's statements, with the lines where each starts; comment-only chunks dropped."""
-        found, cursor = [], 0
-        for chunk in sqlparse.split(self.sql, strip_semicolon=False):
-            start = self.sql.index(chunk, cursor)
-            cursor = start + len(chunk)
-            code = _first_code_offset(chunk)
-            if code is None:
-                continue
-            first_line = self.sql.count("\n", 0, start) + 1
-            found.append(Statement(chunk, first_line, first_line + chunk.count("\n", 0, code)))
-        return found
+        """The statements that run, each with the file line it starts on (comment-only text yields none)."""
+        return self._statements
 
+    @cached_property
+    def _statements(self) -> list[Statement]:
+        if self.engine == "sqlite":
+            return _sqlite_statements(self.sql)
+        try:
+            return split(self.sql)
+        except SqlSyntaxError as exc:
+            from ._targets import located
 
-class Statement(NamedTuple):
-    """One statement: its text (leading comments included), its first line, the line its code starts."""
+            raise located(self, exc.line, f"SQLSTATE 42601 (SyntaxError): {exc.message}", partial=False) from None
 
-    text: str
-    first_line: int
-    code_line: int
-
-    def line_at(self, position: int) -> int:
-        """The file line of a 1-based character position inside the statement (PostgreSQL's diag)."""
-        return self.first_line + self.text.count("\n", 0, max(position - 1, 0)) if position else self.code_line
-
-
-def _first_code_offset(chunk: str) -> int | None:
-    offset = 0
-    for token in sqlparse.parse(chunk)[0].flatten():
-        if not (token.is_whitespace or token.ttype in sqlparse.tokens.Comment):
-            return offset
-        offset += len(token.value)
-    return None
-
-
-def folders(root: Path | None = None) -> list[Folder]:
-    """The folders of `sql/` (or `root`), in the order they are applied."""
-    root = Path(root or SQL_DIR)
-    if not root.is_dir():
-        raise MigrationError(f"no migrations folder at {root}; pass --dir or run from the kit's checkout")
-    found = []
-    for path in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
-        settings = {}
-        if (path / "dbkit.toml").exists():
-            try:
-                settings = tomllib.loads((path / "dbkit.toml").read_text())
-            except tomllib.TOMLDecodeError as exc:
-                raise MigrationError(f"{path / 'dbkit.toml'}: {exc}; fix the TOML") from None
-        found.append(Folder(path.name, path, settings.get("schema", path.name), settings.get("dialect", "postgresql")))
-    return found
+    def check(self) -> None:
+        """Refuse, before anything runs, what cannot work: bad text, and transaction control in a transaction."""
+        statements = self.statements()
+        if not self.transactional:
+            return
+        if self.engine == "sqlite":
+            control = [s for s in statements if _SQLITE_TRANSACTION.match(s.text)]
+        else:
+            control = transaction_control(statements)
+        if control:
+            first = control[0]
+            word = " ".join(first.text.split()[:2]).rstrip(";")
+            raise MigrationError(
+                f"{self.display}:{first.line}: {word} would end the transaction the runner holds for this file, so a failure "
+                "would leave it half-applied; remove it (each file already runs in one transaction) or mark the file "
+                "`-- dbkit:no-transaction`"
+            )
 
 
 def discover(schemas: list[str] | None = None, *, root: Path | None = None, engine: str = "postgresql") -> list[Migration]:
-    """Every migration of the chosen schemas (folder or schema names) that runs on `engine`, in order."""
-    chosen = _choose(folders(root), schemas, engine)
-    found = []
+    """Every migration of the chosen schemas (folder, schema names or aliases) that runs on `engine`, in order."""
+    root = registry.sql_dir(root)
+    chosen = _choose(root, schemas, engine)
+    found: list[Migration] = []
     for folder in chosen:
         by_version: dict[int, Migration] = {}
-        for path in sorted(folder.path.glob("*.sql")):
+        for path in sorted(p for p in folder.path.iterdir() if p.is_file()):
             match = _FILE.match(path.name)
             if not match:
-                raise MigrationError(f"{path}: name does not follow NNNN_slug.sql; rename it (four digits, lowercase slug)")
+                if _LOOKS_LIKE.search(path.name):
+                    raise MigrationError(
+                        f"{path}: looks like a migration but its name does not follow NNNN_slug.sql "
+                        "(four digits, lowercase slug, `.sql` exactly); rename it, or move it out of the folder"
+                    )
+                continue
             if match.group("only") not in (None, engine):
                 continue
             version = int(match.group("version"))
             if version in by_version:
                 raise MigrationError(f"{path}: version {version:04d} is also {by_version[version].name}; renumber one")
             by_version[version] = Migration(folder, version, path, engine)
+        if not by_version and not any(_FILE.match(p.name) for p in folder.path.iterdir()):
+            raise MigrationError(f"{folder.path} holds no migration files (NNNN_slug.sql); add one, or remove the folder")
         found.extend(by_version[v] for v in sorted(by_version))  # integers: 0010 follows 0009
     return found
 
 
 def plan(url: str | None = None, schemas: list[str] | None = None, *, root: Path | None = None) -> list[Migration]:
-    """The migrations not yet applied; reads the ledger, writes nothing."""
-    with open_target(resolve(url)) as target:
+    """The migrations not yet applied; reads the ledger in a READ ONLY transaction, writes nothing."""
+    from ._targets import open_target
+
+    with open_target(resolve(url), write=False) as target:
         return _pending(target, discover(schemas, root=root, engine=target.engine), target.ledger())
 
 
@@ -172,9 +178,13 @@ def migrate(
     on_applied: Callable[[Migration, int], None] | None = None,
 ) -> list[Migration]:
     """Apply what is pending, in order, under the lock; return what was applied (empty when up to date)."""
+    from ._targets import open_target
+
     applied = []
-    with open_target(resolve(url)) as target, target.lock():
+    with open_target(resolve(url), write=True) as target, target.lock():
         pending = _pending(target, discover(schemas, root=root, engine=target.engine), target.ledger())
+        for migration in pending:  # every file is checked before the first one runs
+            migration.check()
         for migration in pending:
             duration_ms = target.apply(migration)
             if duration_ms is None:
@@ -187,43 +197,55 @@ def migrate(
 
 def render(url: str | None = None, schemas: list[str] | None = None, *, root: Path | None = None) -> str:
     """The SQL `migrate` would run now, each file under a `-- file:` marker; writes nothing."""
-    with open_target(resolve(url)) as target:
+    from ._targets import open_target
+
+    with open_target(resolve(url), write=False) as target:
         ledger = target.ledger()
         pending = _pending(target, discover(schemas, root=root, engine=target.engine), ledger)
+        for migration in pending:
+            migration.check()
         parts = [target.ledger_ddl()] if pending and not ledger.exists else []
         parts += [f"-- file: {m.display}\n{target.script(m)}" for m in pending]
         return "\n\n".join(parts)
 
 
-def state(url: str | None = None, *, root: Path | None = None) -> list[tuple[Folder, int, list[Migration]]]:
+def state(url: str | None = None, *, root: Path | None = None) -> list[tuple[Entry, int, list[Migration]]]:
     """Per folder that runs on this database: (folder, files applied, files pending). Read-only."""
-    with open_target(resolve(url, start=False)) as target:
+    from ._targets import open_target
+
+    root = registry.sql_dir(root)
+    with open_target(resolve(url, start=False), write=False) as target:
         ledger = target.ledger()
         result = []
-        for folder in _choose(folders(root), None, target.engine):
-            migrations = discover([folder.name], root=root, engine=target.engine)
+        for folder in _choose(root, None, target.engine):
+            migrations = discover([folder.folder], root=root, engine=target.engine)
             pending = _pending(target, migrations, ledger)
             result.append((folder, len(migrations) - len(pending), pending))
         return result
 
 
-def _choose(all_folders: list[Folder], schemas: list[str] | None, engine: str) -> list[Folder]:
-    runs_here = [f for f in all_folders if engine == "postgresql" or f.dialect == engine]
+def _choose(root: Path, schemas: list[str] | None, engine: str) -> list[Entry]:
+    all_folders = registry.entries(root)
+    if not all_folders:
+        loose = sorted(p.name for p in root.glob("*.sql"))
+        hint = f"; it holds {loose[0]} directly: pass its parent folder" if loose else ""
+        raise MigrationError(f"no schema folders in {root} (expected {root}/<schema>/NNNN_slug.sql){hint}")
     if not schemas:
-        return runs_here
+        return [f for f in all_folders if f.runs_on(engine)]
     chosen = []
     for wanted in schemas:
-        match = [f for f in all_folders if wanted in (f.name, f.schema)]
-        if not match:
-            known = ", ".join(f.name if f.name == f.schema else f"{f.name} ({f.schema})" for f in all_folders)
-            raise MigrationError(f"unknown schema {wanted!r}; known: {known}")
-        if match[0] not in runs_here:
+        try:
+            folder = registry.find(wanted, root)
+        except NotFoundError as exc:
+            raise MigrationError(str(exc)) from None
+        if not folder.runs_on(engine):
             raise MigrationError(f"{wanted} is written for PostgreSQL and cannot run on {engine}; pick a PostgreSQL URL")
-        chosen.extend(f for f in match if f not in chosen)
-    return sorted(chosen, key=lambda f: f.name)
+        if folder not in chosen:
+            chosen.append(folder)
+    return sorted(chosen, key=lambda f: f.folder)
 
 
-def _pending(target: Target, migrations: list[Migration], ledger) -> list[Migration]:
+def _pending(target: Target, migrations: list[Migration], ledger: Ledger) -> list[Migration]:
     pending = []
     for migration in migrations:
         row = ledger.rows.get((migration.schema, migration.version))
@@ -235,3 +257,40 @@ def _pending(target: Target, migrations: list[Migration], ledger) -> list[Migrat
                 f"(checksum {row.checksum[:12]} is now {migration.checksum[:12]}); restore it and put the change in a new file"
             )
     return pending
+
+
+def _sqlite_statements(text: str) -> list[Statement]:
+    """SQLite text split where sqlite3 itself sees a complete statement (triggers' BEGIN...END included)."""
+    found: list[Statement] = []
+
+    def add(chunk: str, at: int) -> None:
+        code = _first_code(chunk)
+        if code is not None:
+            begin = at + code
+            found.append(Statement(chunk[code:].strip(), begin, text.count("\n", 0, begin) + 1, "sqlite"))
+
+    start = scan = 0
+    while (semicolon := text.find(";", scan)) >= 0:
+        scan = semicolon + 1
+        if sqlite3.complete_statement(text[start:scan]):
+            add(text[start:scan], start)
+            start = scan
+    add(text[start:], start)
+    return found
+
+
+def _first_code(chunk: str) -> int | None:
+    """Offset of the first character that is neither whitespace nor inside a `--` or `/* */` comment."""
+    i = 0
+    while i < len(chunk):
+        if chunk[i].isspace():
+            i += 1
+        elif chunk.startswith("--", i):
+            end = chunk.find("\n", i)
+            i = len(chunk) if end < 0 else end + 1
+        elif chunk.startswith("/*", i):
+            end = chunk.find("*/", i + 2)
+            i = len(chunk) if end < 0 else end + 2
+        else:
+            return i
+    return None

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dbkit import MigrationError
 from dbkit.migrate import discover, migrate, plan, render
@@ -110,7 +115,7 @@ def test_dialect_variants_and_names(sql_dir):
     sql_dir.write("alpha/0002_only.postgresql.sql", "SELECT 2;")
     assert [m.name for m in discover(root=sql_dir.root)] == ["0001_ok.sql", "0002_only.postgresql.sql"]
     sql_dir.write("alpha/2_badname.sql", "SELECT 1;")
-    with pytest.raises(MigrationError, match="2_badname.sql: name does not follow"):
+    with pytest.raises(MigrationError, match="2_badname.sql: looks like a migration but its name does not follow"):
         discover(root=sql_dir.root)
 
 
@@ -155,3 +160,143 @@ def test_keywords_inside_comments_do_not_confuse_the_splitter(fresh_db, sql_dir)
     )
     with pytest.raises(MigrationError, match=r"0001_ok\.sql:6: SQLSTATE 22012"):
         migrate(fresh_db, root=sql_dir.root)
+
+
+@pytest.mark.parametrize(
+    ("statement", "word"),
+    [("BEGIN;", "BEGIN"), ("COMMIT;", "COMMIT"), ("END;", "END"), ("ROLLBACK;", "ROLLBACK"), ("SAVEPOINT s;", "SAVEPOINT s"),
+     ("START TRANSACTION;", "START TRANSACTION"), ("RELEASE SAVEPOINT s;", "RELEASE SAVEPOINT"), ("commit work;", "commit work")],
+)  # fmt: skip
+def test_transaction_control_is_refused_before_anything_runs(fresh_db, sql_dir, statement, word):
+    sql_dir.write("alpha/0001_ok.sql", TABLES)
+    sql_dir.write("alpha/0002_own_transaction.sql", f"CREATE TABLE half (id int);\n{statement}\nINSERT INTO note VALUES (1, 'x');\n")
+    with pytest.raises(MigrationError, match=rf"0002_own_transaction\.sql:2: {word}.* would end the transaction") as caught:
+        migrate(fresh_db, root=sql_dir.root)
+    assert "-- dbkit:no-transaction" in str(caught.value)
+    assert _schemas(fresh_db) & {"alpha", "dbkit"} == set()  # not even 0001 ran
+
+
+def test_transaction_words_inside_strings_bodies_and_comments_are_not_control(fresh_db, sql_dir):
+    sql_dir.write(
+        "alpha/0001_ok.sql",
+        "-- COMMIT; is a word here\n/* ROLLBACK; */\nCREATE TABLE t (note text DEFAULT 'BEGIN; COMMIT;');\n"
+        "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;\n",
+    )
+    assert [m.name for m in migrate(fresh_db, root=sql_dir.root)] == ["0001_ok.sql"]
+
+
+def test_a_no_transaction_file_may_manage_its_own(fresh_db, sql_dir):
+    sql_dir.write("alpha/0001_own.sql", "-- dbkit:no-transaction\nBEGIN;\nCREATE TABLE t (id int);\nCOMMIT;\n")
+    assert len(migrate(fresh_db, root=sql_dir.root)) == 1
+    assert _scalar(fresh_db, "SELECT to_regclass('alpha.t') IS NOT NULL")
+
+
+def test_a_syntax_error_anywhere_stops_the_run_before_it_starts(fresh_db, sql_dir):
+    sql_dir.write("alpha/0001_ok.sql", TABLES)
+    sql_dir.write("alpha/0002_bad.sql", "-- ünïcödé comment first\nCREATE TABLE b (id int);\nSELEC 1;\n")
+    with pytest.raises(MigrationError, match=r"0002_bad\.sql:3: SQLSTATE 42601 \(SyntaxError\): syntax error at or near \"SELEC\""):
+        migrate(fresh_db, root=sql_dir.root)
+    assert "alpha" not in _schemas(fresh_db)
+
+
+@pytest.mark.parametrize("name", ["0003_upper.SQL", "0003_text.sql.txt", "0003_backup.sql.bak", "0003-dash.sql", "3_short.sql", "0003_Upper.sql"])
+def test_files_that_look_like_migrations_are_reported_not_skipped(sql_dir, name):
+    sql_dir.write("alpha/0001_ok.sql", TABLES)
+    sql_dir.write(f"alpha/{name}", "SELECT 1;")
+    with pytest.raises(MigrationError, match=rf"{re.escape(name)}: looks like a migration"):
+        discover(root=sql_dir.root)
+
+
+def test_other_files_in_a_folder_are_fine(sql_dir):
+    sql_dir.write("alpha/0001_ok.sql", TABLES)
+    sql_dir.write("alpha/README.md", "notes")
+    sql_dir.write("alpha/dbkit.toml", 'title = "Alpha"')
+    assert [m.name for m in discover(root=sql_dir.root)] == ["0001_ok.sql"]
+
+
+def test_an_empty_folder_says_so(sql_dir, tmp_path):
+    (sql_dir.root / "alpha").mkdir()
+    with pytest.raises(MigrationError, match="alpha holds no migration files"):
+        discover(root=sql_dir.root)
+    with pytest.raises(MigrationError, match="no schema folders in"):
+        discover(root=tmp_path / "empty" if (tmp_path / "empty").mkdir() is None else None)
+
+
+def test_a_folder_of_loose_files_points_at_its_parent(sql_dir):
+    path = sql_dir.write("alpha/0001_ok.sql", TABLES)
+    with pytest.raises(MigrationError, match="holds 0001_ok.sql directly: pass its parent folder"):
+        discover(root=path.parent)
+
+
+def test_a_file_that_is_not_utf8_is_named_with_its_line(fresh_db, sql_dir):
+    sql_dir.write("alpha/0001_latin1.sql", "CREATE TABLE t (id int);\n-- caf\xe9\n".encode("latin-1"))
+    with pytest.raises(MigrationError, match=r"0001_latin1\.sql:2: not UTF-8 \(byte 0xe9 at offset 31\); save the file as UTF-8"):
+        migrate(fresh_db, root=sql_dir.root)
+
+
+def test_reads_on_a_missing_sqlite_file_create_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'typo.db'}"
+    assert [m.name for m in plan(url)][:1] == ["0001_events.sql"]
+    render(url)
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_a_sqlite_file_in_a_missing_folder_is_one_line(tmp_path):
+    with pytest.raises(Exception, match=r"folder .*nowhere does not exist; create it"):
+        migrate(f"sqlite:///{tmp_path / 'nowhere' / 'x.db'}")
+
+
+# Properties of the runner's rules, over generated folders: order, and what a changed byte means.
+_slugs = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_", min_size=1, max_size=12).filter(lambda s: not s.endswith("_"))
+
+
+@given(
+    folders=st.dictionaries(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8),
+        st.dictionaries(st.integers(min_value=0, max_value=9999), _slugs, min_size=1, max_size=12),
+        min_size=1,
+        max_size=4,
+    ),
+    seed=st.randoms(),
+)
+@settings(max_examples=60, deadline=None)
+def test_discovery_orders_folders_by_name_and_versions_as_integers(folders, seed):
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        files = [(folder, version, slug) for folder, versions in folders.items() for version, slug in versions.items()]
+        seed.shuffle(files)  # the order files are created in (and the file system lists them) must not matter
+        for folder, version, slug in files:
+            (root / folder).mkdir(exist_ok=True)
+            (root / folder / f"{version:04d}_{slug}.sql").write_text(f"SELECT {version};")
+        found = [(m.folder.folder, m.version) for m in discover(root=root)]
+    assert found == sorted((f, v) for f, versions in folders.items() for v in versions)
+
+
+@given(content=st.binary(min_size=1, max_size=400), flip=st.integers(min_value=0), applied=st.booleans())
+@settings(max_examples=80, deadline=None)
+def test_any_changed_byte_of_an_applied_file_is_refused(content, flip, applied):
+    from datetime import datetime, timezone
+
+    from dbkit._targets import Ledger, LedgerRow
+    from dbkit.migrate import _pending
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "alpha" / "0001_a.sql"
+        path.parent.mkdir()
+        path.write_bytes(content)
+        (migration,) = discover(root=Path(tmp))
+        ledger = Ledger(True, {("alpha", 1): LedgerRow("0001_a.sql", migration.checksum, datetime.now(timezone.utc))} if applied else {})
+
+        class Target:
+            display = "db"
+
+        assert _pending(Target(), [migration], ledger) == ([] if applied else [migration])
+        changed = bytearray(content)
+        changed[flip % len(changed)] ^= 0x01
+        path.write_bytes(bytes(changed))
+        (edited,) = discover(root=Path(tmp))
+        if applied:
+            with pytest.raises(MigrationError, match="was changed after it was applied"):
+                _pending(Target(), [edited], ledger)
+        else:
+            assert _pending(Target(), [edited], ledger) == [edited]

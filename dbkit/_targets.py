@@ -1,22 +1,31 @@
-"""The two engines the migration runner drives: PostgreSQL (psycopg) and SQLite (for syris)."""
+"""The two engines the migration runner drives: PostgreSQL (psycopg) and SQLite (for syris).
+
+A target reads the ledger (read-only), takes the runners' lock, applies one file with its ledger row
+in one transaction, and renders what it would run. Opening a target for reading never writes: on
+PostgreSQL the ledger is read in a READ ONLY transaction, on SQLite the file is opened read-only and
+a missing file is not created.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 from psycopg import sql
 
-from .errors import MigrationError
-from .url import Resolved
+from .db import database
+from .errors import ConfigError, MigrationError
+from .registry import KIT_SCHEMA, LEDGER, SQLITE_LEDGER
+from .url import Resolved, sqlite_path
 
 if TYPE_CHECKING:
-    from .migrate import Migration, Statement
+    from .migrate import Migration
+    from .sqltext import Statement
 
 _LOCK_KEY = 0x6462_6B69_74  # "dbkit": one advisory lock for every runner on a database
 
@@ -41,7 +50,7 @@ class Target:
     display: str
 
     def ledger(self) -> Ledger: ...
-    def lock(self) -> contextlib.AbstractContextManager: ...
+    def lock(self) -> contextlib.AbstractContextManager[Any]: ...
     def apply(self, migration: Migration) -> int | None: ...
     def script(self, migration: Migration) -> str: ...
     def ledger_ddl(self) -> str: ...
@@ -49,15 +58,15 @@ class Target:
 
 
 @contextlib.contextmanager
-def open_target(resolved: Resolved) -> Iterator[Target]:
-    target = SQLiteTarget(resolved.url) if resolved.is_sqlite else PostgresTarget(resolved)
+def open_target(resolved: Resolved, *, write: bool) -> Iterator[Target]:
+    target: Target = SQLiteTarget(resolved.url, write=write) if resolved.is_sqlite else PostgresTarget(resolved, write=write)
     try:
         yield target
     finally:
         target.close()
 
 
-def _located(migration: Migration, line: int, reason: str, partial: bool) -> MigrationError:
+def located(migration: Migration, line: int, reason: str, *, partial: bool) -> MigrationError:
     outcome = (
         "statements before it stayed applied (the file opts out of transactions): make it idempotent and run again"
         if partial
@@ -68,8 +77,8 @@ def _located(migration: Migration, line: int, reason: str, partial: bool) -> Mig
 
 class PostgresTarget(Target):
     engine = "postgresql"
-    _DDL = """CREATE SCHEMA IF NOT EXISTS dbkit;
-CREATE TABLE IF NOT EXISTS dbkit.schema_migrations (
+    _DDL = f"""CREATE SCHEMA IF NOT EXISTS {KIT_SCHEMA};
+CREATE TABLE IF NOT EXISTS {KIT_SCHEMA}.{LEDGER} (
     schema      text        NOT NULL,
     version     integer     NOT NULL,
     name        text        NOT NULL,
@@ -78,28 +87,31 @@ CREATE TABLE IF NOT EXISTS dbkit.schema_migrations (
     duration_ms integer     NOT NULL,
     PRIMARY KEY (schema, version)
 );
-COMMENT ON TABLE dbkit.schema_migrations IS 'One row per migration file applied by dbkit migrate.';"""
+COMMENT ON TABLE {KIT_SCHEMA}.{LEDGER} IS 'One row per migration file applied by dbkit migrate.';"""
+    _TABLE = sql.Identifier(KIT_SCHEMA, LEDGER)
 
-    def __init__(self, resolved: Resolved) -> None:
-        from .connect import connect
-
+    def __init__(self, resolved: Resolved, *, write: bool) -> None:
+        self.db = database(resolved)
         self.display = resolved.masked
-        self.conn = connect(resolved, autocommit=True)
+        self.conn = self.db.connect(application_name="dbkit migrate")
+        self.conn.read_only = not write
         self._ledger_exists = False
 
     def close(self) -> None:
         self.conn.close()
+        self.db.forget_types()  # a migration may have created the vector extension
 
     def ledger(self) -> Ledger:
-        found = self.conn.execute("SELECT to_regclass('dbkit.schema_migrations') IS NOT NULL").fetchone()[0]
-        self._ledger_exists = found
-        if not found:
-            return Ledger()
-        rows = self.conn.execute("SELECT schema, version, name, checksum, applied_at FROM dbkit.schema_migrations")
-        return Ledger(True, {(s, v): LedgerRow(n, c, a) for s, v, n, c, a in rows})
+        with self.conn.transaction():  # READ ONLY when opened for reading
+            found = self.conn.execute("SELECT to_regclass(%s) IS NOT NULL", [f"{KIT_SCHEMA}.{LEDGER}"]).fetchone()[0]
+            self._ledger_exists = found
+            if not found:
+                return Ledger()
+            rows = self.conn.execute(sql.SQL("SELECT schema, version, name, checksum, applied_at FROM {}").format(self._TABLE))
+            return Ledger(True, {(s, v): LedgerRow(n, c, a) for s, v, n, c, a in rows})
 
     @contextlib.contextmanager
-    def lock(self):
+    def lock(self) -> Iterator[None]:
         self.conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
         try:
             yield
@@ -119,9 +131,9 @@ COMMENT ON TABLE dbkit.schema_migrations IS 'One row per migration file applied 
 
     def _ledger_row(self, migration: Migration, duration_ms: int) -> sql.Composable:
         values = (migration.schema, migration.version, migration.name, migration.checksum, duration_ms)
-        return sql.SQL(
-            "INSERT INTO dbkit.schema_migrations (schema, version, name, checksum, duration_ms) VALUES ({})"
-        ).format(sql.SQL(", ").join(map(sql.Literal, values)))
+        return sql.SQL("INSERT INTO {} (schema, version, name, checksum, duration_ms) VALUES ({})").format(
+            self._TABLE, sql.SQL(", ").join(map(sql.Literal, values))
+        )
 
     def script(self, migration: Migration) -> str:
         head = [s.as_string(self.conn) + ";" for s in self._prologue(migration)]
@@ -132,14 +144,17 @@ COMMENT ON TABLE dbkit.schema_migrations IS 'One row per migration file applied 
         return "\n".join(["BEGIN;", *head, body, tail, "COMMIT;"])
 
     def apply(self, migration: Migration) -> int:
+        import psycopg
+
         started = time.perf_counter()
+        statements = migration.statements()
         transaction = self.conn.transaction() if migration.transactional else contextlib.nullcontext()
         with transaction:
             if not self._ledger_exists:
                 self.conn.execute(self._DDL)
             for statement in self._prologue(migration):
                 self.conn.execute(statement)
-            for statement in migration.statements():
+            for statement in statements:
                 try:
                     self.conn.execute(statement.text)
                 except psycopg.Error as exc:
@@ -150,17 +165,18 @@ COMMENT ON TABLE dbkit.schema_migrations IS 'One row per migration file applied 
         self.conn.execute("RESET search_path")  # a file may SET it for the session (orchestrator does)
         return duration_ms
 
-    def _error(self, migration: Migration, statement: Statement, exc: psycopg.Error) -> MigrationError:
-        diag = exc.diag
-        line = statement.line_at(int(diag.statement_position or 0))
-        state = f"SQLSTATE {exc.sqlstate} ({type(exc).__name__})" if exc.sqlstate else type(exc).__name__
-        message = diag.message_primary or str(exc).strip().splitlines()[0]
-        return _located(migration, line, f"{state}: {message}", partial=not migration.transactional)
+    def _error(self, migration: Migration, statement: Statement, exc: Exception) -> MigrationError:
+        diag = getattr(exc, "diag", None)
+        line = statement.line_at(int(getattr(diag, "statement_position", None) or 0))
+        sqlstate = getattr(exc, "sqlstate", None)
+        state = f"SQLSTATE {sqlstate} ({type(exc).__name__})" if sqlstate else type(exc).__name__
+        message = getattr(diag, "message_primary", None) or str(exc).strip().splitlines()[0]
+        return located(migration, line, f"{state}: {message}", partial=not migration.transactional)
 
 
 class SQLiteTarget(Target):
     engine = "sqlite"
-    _DDL = """CREATE TABLE IF NOT EXISTS dbkit_schema_migrations (
+    _DDL = f"""CREATE TABLE IF NOT EXISTS {SQLITE_LEDGER} (
     schema      TEXT    NOT NULL,
     version     INTEGER NOT NULL,
     name        TEXT    NOT NULL,
@@ -170,56 +186,64 @@ class SQLiteTarget(Target):
     PRIMARY KEY (schema, version)
 );"""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, write: bool) -> None:
         from .sqlite import connect
 
-        path = url.split(":///", 1)[1] if ":///" in url else ""
-        if not path:
-            raise MigrationError(f"{url} names no file; use sqlite:///path/to/file.db")
+        path = sqlite_path(url)
         self.display = url
-        self.conn = connect(path)
+        self.conn: sqlite3.Connection | None = None
+        if write:
+            if not path.parent.is_dir():
+                raise ConfigError(f"folder {path.parent} does not exist; create it, or fix the path in {url}")
+            self.conn = connect(path)
+        elif path.exists():
+            self.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
 
     def close(self) -> None:
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
 
     def ledger(self) -> Ledger:
-        if not self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'dbkit_schema_migrations'").fetchone():
+        if self.conn is None:  # reading a file that does not exist yet: nothing applied, nothing created
             return Ledger()
-        rows = self.conn.execute("SELECT schema, version, name, checksum, applied_at FROM dbkit_schema_migrations")
+        if not self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [SQLITE_LEDGER]).fetchone():
+            return Ledger()
+        rows = self.conn.execute(f"SELECT schema, version, name, checksum, applied_at FROM {SQLITE_LEDGER}")
         return Ledger(True, {(s, v): LedgerRow(n, c, datetime.fromisoformat(a)) for s, v, n, c, a in rows})
 
-    def lock(self):
+    def lock(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()  # each file takes the write lock itself (BEGIN IMMEDIATE)
 
     def ledger_ddl(self) -> str:
         return self._DDL
 
     def script(self, migration: Migration) -> str:
-        row = f"INSERT INTO dbkit_schema_migrations (schema, version, name, checksum, duration_ms) VALUES " \
-              f"('{migration.schema}', {migration.version}, '{migration.name}', '{migration.checksum}', 0);"
+        values = ", ".join(_sqlite_literal(v) for v in (migration.schema, migration.version, migration.name, migration.checksum, 0))
+        row = f"INSERT INTO {SQLITE_LEDGER} (schema, version, name, checksum, duration_ms) VALUES ({values});"
         return "\n".join(["BEGIN IMMEDIATE;", migration.sql.rstrip(), row, "COMMIT;"])
 
     def apply(self, migration: Migration) -> int | None:
+        assert self.conn is not None, "opened for writing"
         started = time.perf_counter()
+        statements = migration.statements()
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             self.conn.execute(self._DDL)
             done = self.conn.execute(
-                "SELECT 1 FROM dbkit_schema_migrations WHERE schema = ? AND version = ?",
-                (migration.schema, migration.version),
+                f"SELECT 1 FROM {SQLITE_LEDGER} WHERE schema = ? AND version = ?", (migration.schema, migration.version)
             ).fetchone()
             if done:
                 self.conn.execute("ROLLBACK")
                 return None
-            for statement in migration.statements():
+            for statement in statements:
                 try:
                     self.conn.execute(statement.text)
                 except sqlite3.Error as exc:
                     name = getattr(exc, "sqlite_errorname", type(exc).__name__)
-                    raise _located(migration, statement.code_line, f"{name}: {exc}", partial=False) from None
+                    raise located(migration, statement.line, f"{name}: {exc}", partial=False) from None
             duration_ms = round((time.perf_counter() - started) * 1000)
             self.conn.execute(
-                "INSERT INTO dbkit_schema_migrations (schema, version, name, checksum, duration_ms) VALUES (?, ?, ?, ?, ?)",
+                f"INSERT INTO {SQLITE_LEDGER} (schema, version, name, checksum, duration_ms) VALUES (?, ?, ?, ?, ?)",
                 (migration.schema, migration.version, migration.name, migration.checksum, duration_ms),
             )
             self.conn.execute("COMMIT")
@@ -228,3 +252,7 @@ class SQLiteTarget(Target):
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
+
+
+def _sqlite_literal(value: object) -> str:
+    return str(value) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
