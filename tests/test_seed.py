@@ -1,137 +1,234 @@
-"""`dbkit seed` across all five schemas: every table filled, identical data for the same seed, all or nothing."""
+"""`dbkit seed` across the registry: every table filled, the same rows for the same seed, one transaction per
+schema for real, a bounded wait behind other sessions, and bad input refused before anything changes."""
 
 from __future__ import annotations
 
-import os
+import hashlib
+import json
 import re
 import subprocess
 import sys
-import uuid
+import threading
 
+import numpy as np
 import psycopg
 import pytest
-from psycopg import sql
+from kit_fixtures import digests
 
+import dbkit
+from dbkit import NotFoundError, SeedError, UsageError, registry
 from dbkit.migrate import migrate
-from dbkit.seed import GENERATORS, SeedError, seed
-from dbkit.url import database_of, with_database
+from dbkit.seed import SeedContext, seed, seeded
 
-SCHEMAS = list(GENERATORS)
-
-
-def _database(pg_url: str, seeded: dict | None) -> str:
-    url = with_database(pg_url, f"dbkit_seed_{uuid.uuid4().hex[:10]}")
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_of(url))))
-    migrate(url)
-    if seeded is not None:
-        seed(url, **seeded)
-    return url
+ENTRIES = registry.with_seed()
 
 
-def _drop(pg_url: str, url: str) -> None:
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database_of(url))))
+def _fingerprint(schema: str, seed_value: int, scale: int = 1) -> str:
+    """A digest of every generated row, values in the table's column order (hashing embeddings: no model)."""
+    from dbkit.embed import HashingEmbedder
 
-
-def _digests(url: str, schemas=SCHEMAS) -> dict[str, tuple[int, str]]:
-    """Row count and an md5 of every row's text, per table: equal digests mean equal contents."""
-    found = {}
-    with psycopg.connect(url) as conn:
-        tables = conn.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = ANY(%s) "
-            "AND table_type = 'BASE TABLE' ORDER BY 1, 2",
-            (schemas,),
-        ).fetchall()
-        for schema, table in tables:
-            query = sql.SQL("SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {} t")
-            found[f"{schema}.{table}"] = conn.execute(query.format(sql.Identifier(schema, table))).fetchone()
-    return found
+    entry = registry.find(schema)
+    ctx = SeedContext(entry.schema, seed=seed_value, scale=scale, embed=HashingEmbedder().embed)
+    digest = hashlib.sha256()
+    for table in entry.seed_module().generate(ctx):
+        digest.update(table.name.encode())
+        for row in table.rows:
+            for column in sorted(row):
+                value = row[column]
+                digest.update(column.encode() + (value.tobytes() if isinstance(value, np.ndarray) else repr(value).encode()))
+    return digest.hexdigest()
 
 
 @pytest.fixture(scope="module")
-def seeded_twice(pg_url, seeded_db):
-    """The shared seeded database and a second one seeded the same way (the failure tests may write to it)."""
-    second = _database(pg_url, {"seed": 42})
-    yield seeded_db, second
-    _drop(pg_url, second)
+def elsewhere() -> dict[str, str]:
+    """Every schema's fingerprint for seed 42, computed by another Python process (one for all schemas)."""
+    script = (
+        "import json, sys; sys.path.insert(0, 'tests'); from test_seed import ENTRIES, _fingerprint; "
+        "print(json.dumps({e.schema: _fingerprint(e.schema, 42) for e in ENTRIES}))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300)
+    return json.loads(done.stdout)
 
 
-def test_every_table_has_rows(seeded_twice):
-    digests = _digests(seeded_twice[0])
-    assert len(digests) == 46
-    empty = sorted(name for name, (rows, _) in digests.items() if rows == 0)
-    assert empty == [], f"empty tables: {', '.join(empty)}"
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.schema)
+def test_the_same_seed_gives_the_same_rows_in_any_process_and_another_seed_others(entry, elsewhere):
+    here = _fingerprint(entry.schema, 42)
+    assert here == elsewhere[entry.schema]
+    assert _fingerprint(entry.schema, 7) != here
 
 
-def test_same_seed_gives_identical_data(seeded_twice):
-    first, second = (_digests(url) for url in seeded_twice)
-    different = sorted(name for name in first if first[name] != second[name])
-    assert different == [], f"tables that differ between two seeds with --seed 42: {different}"
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.schema)
+def test_rows_are_named_records_with_one_set_of_columns_per_table(entry):
+    from dbkit.embed import HashingEmbedder
+
+    tables = entry.seed_module().generate(SeedContext(entry.schema, embed=HashingEmbedder().embed))
+    for table in tables:
+        assert table.rows and all(isinstance(row, dict) for row in table.rows)
+        assert len({tuple(row) for row in table.rows}) == 1, f"{table.name}: rows with different columns"
 
 
-def test_other_seed_gives_other_data(pg_url, seeded_twice):
-    other = _database(pg_url, {"seed": 7, "schemas": ["iris", "syris"]})
-    try:
-        mine, theirs = _digests(seeded_twice[0], ["iris", "syris"]), _digests(other, ["iris", "syris"])
-        assert sum(mine[name][1] != theirs[name][1] for name in mine) >= len(mine) - 2
-    finally:
-        _drop(pg_url, other)
+def test_every_table_has_rows(seeded_db):
+    found = digests(seeded_db)
+    assert len(found) == 46
+    assert sorted(name for name, (rows, _) in found.items() if rows == 0) == []
 
 
-def test_reseeding_replaces_the_data(seeded_twice, pg_url):
-    url = _database(pg_url, {"seed": 42, "schemas": ["iris"]})
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("DELETE FROM iris.execution_history WHERE status = 'failed'")
-        seed(url, ["iris"], seed=42)
-        assert _digests(url, ["iris"]) == _digests(seeded_twice[0], ["iris"])
-    finally:
-        _drop(pg_url, url)
+def test_two_seeds_with_the_same_seed_give_identical_tables(seeded_db, seeded_clone):
+    seed(seeded_clone, ["iris", "orchestrator", "syris"])
+    first, second = digests(seeded_db, ["iris", "orchestrator", "syris"]), digests(seeded_clone, ["iris", "orchestrator", "syris"])
+    assert sorted(name for name in first if first[name] != second[name]) == []
 
 
-@pytest.mark.parametrize("schema", SCHEMAS)
-def test_a_failing_seed_leaves_the_previous_data(pg_url, seeded_twice, monkeypatch, schema):
-    import importlib
+def test_reseeding_replaces_the_data(seeded_db, seeded_clone):
+    with psycopg.connect(seeded_clone, autocommit=True) as conn:
+        conn.execute("DELETE FROM iris.execution_history WHERE status = 'failed'")
+    seed(seeded_clone, ["iris"], seed=42)
+    assert digests(seeded_clone, ["iris"]) == digests(seeded_db, ["iris"])
 
-    module = importlib.import_module(f"dbkit.seed.{GENERATORS[schema]}")
+
+@pytest.fixture
+def hashing(monkeypatch):
+    """Hashing embeddings: these tests are about transactions, not about what the vectors mean (and MiniLM is slow)."""
+    from dbkit import embed
+
+    monkeypatch.setattr(embed, "embedder", lambda: embed.HashingEmbedder("tests of transactions"))
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.schema)
+def test_a_failing_seed_leaves_every_schema_as_it_was(seeded_clone, monkeypatch, hashing, entry):
+    """A failure late in one schema's load: that schema stays as it was, and the one seeded before it committed."""
+    module = entry.seed_module()
     original = module.generate
 
     def broken(ctx):
         tables = original(ctx)
         last = next(t for t in reversed(tables) if t.rows)
-        last.rows.append(last.rows[0])  # a duplicate primary key, late in the load
+        last.rows.append(dict(last.rows[0]))  # a duplicate primary key, late in the load
         return tables
 
-    url = seeded_twice[1]
-    before = _digests(url, [schema])
+    before = digests(seeded_clone)
     monkeypatch.setattr(module, "generate", broken)
-    with pytest.raises(psycopg.errors.UniqueViolation):
-        seed(url, [schema], seed=99)
-    assert _digests(url, [schema]) == before
+    others = ["syris" if entry.schema == "iris" else "iris"]  # cheap to seed: no embeddings
+    with pytest.raises(SeedError, match=rf"seeding {entry.schema} failed, nothing changed: SQLSTATE 23505"):
+        seed(seeded_clone, [*others, entry.schema], seed=99)
+    after = digests(seeded_clone)
+    assert {k: v for k, v in after.items() if k.startswith(entry.schema + ".")} == {
+        k: v for k, v in before.items() if k.startswith(entry.schema + ".")
+    }
+    changed = {k.split(".")[0] for k in after if after[k] != before[k]}
+    assert changed <= set(others)  # the schema seeded first committed on its own: one transaction per schema
+    seed(seeded_clone, others)  # put them back for the next test
+
+
+def test_a_seed_behind_an_idle_transaction_fails_fast_and_names_the_session(seeded_clone, monkeypatch):
+    monkeypatch.setenv("DBKIT_LOCK_TIMEOUT", "500ms")
+    notebook = psycopg.connect(seeded_clone, application_name="a quiet notebook")
+    try:
+        notebook.execute("SELECT count(*) FROM iris.sprites")  # a transaction opened and left idle
+        pid = notebook.info.backend_pid
+        with pytest.raises(SeedError) as caught:
+            seed(seeded_clone, ["iris"])
+        message = str(caught.value)
+        assert f"pid {pid} (application 'a quiet notebook'" in message and "idle in transaction since" in message
+        assert "waited 500ms" in message and "pg_terminate_backend" in message and "\n" not in message
+    finally:
+        notebook.close()
+    seed(seeded_clone, ["iris"])  # and once it is gone, the seed goes through
+
+
+def test_the_kits_own_connections_never_sit_idle_in_a_transaction(seeded_clone, monkeypatch):
+    monkeypatch.setenv("DBKIT_LOCK_TIMEOUT", "2s")
+    conn = dbkit.connect(seeded_clone)  # what a notebook is handed
+    conn.execute("SELECT count(*) FROM iris.sprites")
+    dbkit.explore.query("SELECT count(*) FROM iris.sprites", url=seeded_clone)
+    try:
+        assert seed(seeded_clone, ["iris"])["iris"] > 0
+    finally:
+        conn.close()
+
+
+def test_if_needed_skips_a_schema_seeded_the_same_way_and_keeps_what_was_added(seeded_clone):
+    with psycopg.connect(seeded_clone, autocommit=True) as conn:
+        conn.execute("INSERT INTO iris.councils (domain, sprites, gate_agents) VALUES ('added-by-hand', '[]', '[]')")
+    seed(seeded_clone, ["iris"], if_needed=True)
+    with psycopg.connect(seeded_clone) as conn:
+        assert conn.execute("SELECT count(*) FROM iris.councils WHERE domain = 'added-by-hand'").fetchone()[0] == 1
+    seed(seeded_clone, ["iris"], seed=7, if_needed=True)  # another seed: replaced
+    with psycopg.connect(seeded_clone) as conn:
+        assert conn.execute("SELECT count(*) FROM iris.councils WHERE domain = 'added-by-hand'").fetchone()[0] == 0
+        assert seeded(conn)["iris"].seed == 7
+    seed(seeded_clone, ["iris"])
 
 
 def test_seeding_an_unmigrated_database_says_what_to_do(fresh_db):
-    with pytest.raises(SeedError, match=r"schema iris does not exist: run `dbkit migrate` first"):
+    with pytest.raises(SeedError, match=r"schema iris does not exist or has no tables: run `dbkit migrate iris` first"):
         seed(fresh_db, ["iris"])
 
 
-def test_unknown_schema_and_bad_scale(fresh_db):
-    with pytest.raises(SeedError, match="unknown schema 'nope'"):
-        seed(fresh_db, ["nope"])
-    with pytest.raises(SeedError, match="--scale must be 1 or more"):
-        seed(fresh_db, scale=0)
+@pytest.mark.parametrize(
+    ("kwargs", "error", "says"),
+    [
+        ({"schemas": ["nope"]}, NotFoundError, "unknown schema 'nope'"),
+        ({"scale": 0}, UsageError, "--scale must be a whole number from 1 to 10,000, not 0"),
+        ({"scale": 2.5}, UsageError, "--scale must be a whole number"),
+        ({"seed": -5}, UsageError, "--seed must be a whole number from 0 to 2,147,483,647, not -5"),
+        ({"seed": 99999999999}, UsageError, "--seed must be a whole number"),
+        ({"seed": True}, UsageError, "--seed must be a whole number"),
+    ],
+)
+def test_bad_arguments_are_refused_before_anything_runs(migrated_db, kwargs, error, says):
+    with pytest.raises(error, match=says):
+        seed(migrated_db, **kwargs)
 
 
-def test_cli_seed(pg_url):
-    url = _database(pg_url, None)
+def test_a_sqlite_url_is_refused(tmp_path):
+    with pytest.raises(UsageError, match="seeding needs PostgreSQL"):
+        seed(f"sqlite:///{tmp_path / 'x.db'}")
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_a_table_in_another_schema_that_references_a_seeded_one_is_not_emptied(seeded_clone):
+    with psycopg.connect(seeded_clone, autocommit=True) as conn:
+        conn.execute("CREATE TABLE public.my_notes (council_id uuid REFERENCES iris.councils (id))")
+        conn.execute("INSERT INTO public.my_notes SELECT id FROM iris.councils LIMIT 1")
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "dbkit", "seed", "iris", "--url", url], capture_output=True, text=True, env=os.environ
-        )
-        assert done.returncode == 0, done.stderr
-        assert re.search(r"^seeded   iris \(\d+ rows; embeddings: none: no vectors in this schema\)$", done.stdout, re.M)
-        with psycopg.connect(url) as conn:
-            assert conn.execute("SELECT seed, scale FROM dbkit.seed_runs WHERE schema = 'iris'").fetchone() == (42, 1)
+        with pytest.raises(SeedError, match="cannot truncate a table referenced in a foreign key constraint"):
+            seed(seeded_clone, ["iris"])
+        with psycopg.connect(seeded_clone) as conn:
+            assert conn.execute("SELECT count(*) FROM public.my_notes").fetchone()[0] == 1
     finally:
-        _drop(pg_url, url)
+        with psycopg.connect(seeded_clone, autocommit=True) as conn:
+            conn.execute("DROP TABLE public.my_notes")
+
+
+def test_cli_seed(fresh_db, cli):
+    migrate(fresh_db, ["iris"])
+    done = cli("seed", "iris", "--url", fresh_db)
+    assert done.code == 0, done.stderr
+    assert re.search(r"^seeded   iris \([\d,]+ rows; embeddings: none: no vectors in this schema\)$", done.stdout, re.M)
+    with psycopg.connect(fresh_db) as conn:
+        assert conn.execute("SELECT seed, scale FROM dbkit.seed_runs WHERE schema = 'iris'").fetchone() == (42, 1)
+
+
+def test_cli_refuses_bad_numbers_in_one_line(fresh_db, cli):
+    for args in (["--seed", "-5"], ["--seed", "99999999999"], ["--scale", "0"], ["--seed", "x"]):
+        done = cli("seed", "iris", "--url", fresh_db, *args)
+        assert done.code == 1 and len(done.lines) == 1 and done.lines[0].startswith("dbkit: "), done.stderr
+
+
+def test_concurrent_seeds_of_one_schema_both_finish_with_the_same_rows(seeded_db, seeded_clone):
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            seed(seeded_clone, ["iris"])
+        except BaseException as exc:  # noqa: BLE001  reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] or all(isinstance(e, SeedError) and "waited" in str(e) for e in errors)
+    assert digests(seeded_clone, ["iris"]) == digests(seeded_db, ["iris"])

@@ -95,12 +95,6 @@ def _rows(seed_value: int, scale: int = 1) -> dict[str, list]:
     return {t.name: t.rows for t in generate(SeedContext("orchestrator", seed=seed_value, scale=scale))}
 
 
-def test_same_seed_same_rows_other_seed_other_rows():
-    first, again, other = _rows(42), _rows(42), _rows(7)
-    assert first == again
-    assert all(first[name] != other[name] for name in first)
-
-
 def test_scale_multiplies_the_bulk_tables():
     one, two = _rows(42), _rows(42, scale=2)
     assert len(two["orchestrator_agents"]) == 2 * len(one["orchestrator_agents"])

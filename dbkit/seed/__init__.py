@@ -1,82 +1,101 @@
-"""`dbkit.seed()`: deterministic, realistic rows for every table of the five schemas, loaded fast.
+"""`dbkit.seed()`: deterministic, realistic rows for every table of the registry's schemas, loaded fast.
 
-Each schema has a generator module here (`iris.py`, `ibex.py`, ...) with `generate(ctx) -> list[Table]`
-(parents before children). Loading replaces a schema's data in one transaction (binary COPY), so a
-failure leaves the previous data untouched, and seeding twice with the same seed gives the same rows.
+Each schema's `dbkit.toml` names its generator module (`seed = "dbkit.seed.ibex"`), which defines
+`generate(ctx) -> list[Table]` (parents before children). Loading replaces a schema's data in one
+transaction of its own (binary COPY), so a failure leaves that schema, and the others, untouched, and
+seeding twice with the same seed gives the same rows.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
-from ..connect import connect
-from ..url import resolve
+from .. import registry
+from ..db import database
+from ..errors import SeedError, UsageError
 from ._context import END, START, SeedContext, Table
-from ._load import SeedError, load, seeded
+from ._load import SeedRun, fingerprint, has_rows, load, seeded
 
-__all__ = ["seed", "seeded", "SeedContext", "Table", "SeedError", "GENERATORS", "START", "END"]
+__all__ = ["seed", "seeded", "has_rows", "schemas", "SeedContext", "SeedRun", "Table", "SeedError", "START", "END", "MAX_SEED", "MAX_SCALE"]
 
-GENERATORS = {
-    "iris": "iris",
-    "ibex_core": "ibex",
-    "orchestrator": "orchestrator",
-    "myloware": "myloware",
-    "syris": "syris",
-}
-"""PostgreSQL schema -> generator module in dbkit.seed."""
+MAX_SEED = 2**31 - 1  # dbkit.seed_runs.seed is an integer column
+MAX_SCALE = 10_000
+
+
+def schemas() -> list[str]:
+    """The PostgreSQL schemas that have a generator, in the registry's order."""
+    return [e.schema for e in registry.with_seed()]
 
 
 def seed(
-    url: str | None = None,
+    url: Any = None,
     schemas: list[str] | None = None,
     *,
     scale: int = 1,
     seed: int = 42,
-    progress: bool | Callable = False,
+    progress: bool | Callable[..., Any] = False,
+    if_needed: bool = False,
 ) -> dict[str, int]:
-    """Seed the schemas (default: all five) and return rows loaded per schema.
+    """Seed the schemas (default: all that have a generator) and return the rows each one holds.
 
     Replaces existing rows: seeding a seeded database gives exactly what the same seed gives on an
-    empty one. `progress=True` shows a progress bar per schema.
+    empty one. With `if_needed`, a schema already seeded with the same seed, scale and generator, and
+    not emptied since, is left as it is (rows someone added stay). `progress=True` shows a bar per schema.
     """
-    if scale < 1:
-        raise SeedError(f"--scale must be 1 or more, not {scale}")
+    _check_number("scale", scale, 1, MAX_SCALE)
+    _check_number("seed", seed, 0, MAX_SEED)
+    db = database(url)
+    if db.is_sqlite:
+        raise UsageError(f"seeding needs PostgreSQL, and {db.masked} is SQLite; pass a postgresql:// URL")
     chosen = _choose(schemas)
     model = _LazyEmbedder()
     loaded = {}
-    with connect(resolve(url)) as conn:
-        for schema in chosen:
-            ctx = SeedContext(schema, seed=seed, scale=scale, embed=model)
-            tables = importlib.import_module(f".{GENERATORS[schema]}", __name__).generate(ctx)
-            report = _progress_bar(schema, tables) if progress is True else (progress or None)
+    with db.connect(application_name="dbkit seed") as conn:
+        before = seeded(conn)
+        for entry in chosen:
+            module = entry.seed_module()
+            version = fingerprint(module)
+            run = before.get(entry.schema)
+            if if_needed and run and (run.seed, run.scale, run.generator) == (seed, scale, version) and has_rows(conn, entry.schema):
+                loaded[entry.schema] = run.rows
+                continue
+            ctx = SeedContext(entry.schema, seed=seed, scale=scale, embed=model)
+            tables = module.generate(ctx)
+            report = _ProgressBar(entry.schema, tables) if progress is True else (progress or None)
             used = model.name if ctx.embedded else "none: no vectors in this schema"
             try:
-                loaded[schema] = load(conn, schema, tables, seed=seed, scale=scale, embedder=used, progress=report)
+                loaded[entry.schema] = load(
+                    conn, entry.schema, tables, seed=seed, scale=scale, embedder=used, generator=version, progress=report
+                )
             finally:
-                if progress is True and report is not None:
+                if isinstance(report, _ProgressBar):
                     report.close()
     return loaded
 
 
-def _choose(schemas: list[str] | None) -> list[str]:
-    if not schemas:
-        return list(GENERATORS)
-    aliases = {"ibex": "ibex_core"}
-    chosen = [aliases.get(s, s) for s in schemas]
-    unknown = [s for s in chosen if s not in GENERATORS]
-    if unknown:
-        raise SeedError(f"unknown schema {unknown[0]!r}; known: {', '.join(GENERATORS)}")
-    return list(dict.fromkeys(chosen))
+def _check_number(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise UsageError(f"--{name} must be a whole number from {low} to {high:,}, not {value!r}")
+
+
+def _choose(names: list[str] | None) -> list[registry.Entry]:
+    if not names:
+        return registry.with_seed()
+    chosen = registry.choose(names)
+    without = [e.schema for e in chosen if not e.seed]
+    if without:
+        raise SeedError(f"schema {without[0]} has no generator (no `seed = ...` in its dbkit.toml); nothing to seed it with")
+    return chosen
 
 
 class _LazyEmbedder:
     """Load the model on the first text to embed: iris, orchestrator and syris never need it."""
 
     def __init__(self) -> None:
-        self.model = None
+        self.model: Any = None
 
-    def __call__(self, texts):
+    def __call__(self, texts: Any) -> Any:
         if self.model is None:
             from ..embed import embedder
 
@@ -88,7 +107,7 @@ class _LazyEmbedder:
         return self.model.name if self.model else ""
 
 
-class _progress_bar:
+class _ProgressBar:
     def __init__(self, schema: str, tables: list[Table]) -> None:
         from tqdm import tqdm
 

@@ -20,16 +20,24 @@ END = datetime(2026, 10, 31, 23, 59, 59, tzinfo=timezone.utc)
 
 @dataclass
 class Table:
-    """Rows for one table: values in `columns` order, in Python types psycopg dumps for the column's type.
+    """Rows for one table, each a mapping from column name to value (the loader orders them by the catalog).
 
-    numeric columns take `Decimal`; jsonb/json take dicts or lists; vector takes numpy float32 arrays;
-    arrays take lists; timestamptz takes aware datetimes. The loader reads the column types from the
-    catalog, so generators never name them.
+    Values are Python types psycopg dumps for the column's type: numeric takes `Decimal`; jsonb/json take
+    dicts or lists; vector takes numpy float32 arrays; arrays take lists; timestamptz takes aware
+    datetimes. The loader reads the column types from the catalog, so generators never name them.
     """
 
     name: str
-    columns: Sequence[str]
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, **values: Any) -> dict[str, Any]:
+        """Append a row and return it (a generator may adjust it later, by column name)."""
+        self.rows.append(values)
+        return values
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.rows[0]) if self.rows else []
 
 
 class SeedContext:

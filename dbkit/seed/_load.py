@@ -1,76 +1,160 @@
-"""Load generated rows with binary COPY, one transaction per schema, replacing what was there."""
+"""Load generated rows with binary COPY, one transaction per schema, replacing what was there.
+
+Everything a schema's load does happens in its own transaction on an autocommit connection, so a
+failure in one schema leaves it, and every other schema, as it was. The load needs only what the
+owner of the tables has (no superuser): the TRUNCATE-refusing triggers of an append-only table are
+disabled for the TRUNCATE alone, and `FORCE ROW LEVEL SECURITY` (which refuses COPY to an owner
+bound by policies) is lifted for the COPY alone, both inside the transaction, so no other session
+ever sees them off.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import hashlib
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg import sql
 
-from ..errors import DbkitError
+from .. import locks
+from ..errors import SeedError
+from ..registry import KIT_SCHEMA, SEED_RUNS
 from ._context import Table
 
-__all__ = ["SeedError", "load", "seeded"]
+__all__ = ["SeedRun", "fingerprint", "has_rows", "load", "seeded"]
 
-_RUNS_DDL = """CREATE SCHEMA IF NOT EXISTS dbkit;
-CREATE TABLE IF NOT EXISTS dbkit.seed_runs (
-    schema     text        PRIMARY KEY,
-    seed       integer     NOT NULL,
-    scale      integer     NOT NULL,
-    rows       bigint      NOT NULL,
-    embedder   text        NOT NULL,
-    seeded_at  timestamptz NOT NULL
-);
-COMMENT ON TABLE dbkit.seed_runs IS 'The last dbkit seed of each schema: its seed, scale and row count.'"""
+_RUNS = sql.Identifier(KIT_SCHEMA, SEED_RUNS)
+_RUNS_DDL = sql.SQL(
+    "CREATE TABLE IF NOT EXISTS {} (schema text PRIMARY KEY, seed integer NOT NULL, scale integer NOT NULL, "
+    "rows bigint NOT NULL, embedder text NOT NULL, seeded_at timestamptz NOT NULL, generator text NOT NULL DEFAULT '')"
+).format(_RUNS)
+_RUNS_COMMENT = sql.SQL("COMMENT ON TABLE {} IS {}").format(
+    _RUNS, sql.Literal("The last dbkit seed of each schema: its seed, scale, row count and generator version.")
+)
 
 
-class SeedError(DbkitError):
-    """Seeding could not run; nothing was changed."""
+def fingerprint(module: Any) -> str:
+    """A generator's version: the digest of its source, so a changed generator counts as another seed."""
+    with open(module.__file__, "rb") as source:
+        return hashlib.sha256(source.read()).hexdigest()[:16]
 
 
-def load(conn: psycopg.Connection, schema: str, tables: list[Table], *, seed: int, scale: int, embedder: str, progress=None) -> int:
+def load(conn: psycopg.Connection, schema: str, tables: list[Table], *, seed: int, scale: int, embedder: str,
+         generator: str, progress: Any = None) -> int:  # fmt: skip
     """Replace every table of `schema` with `tables` in one transaction; return the number of rows loaded."""
+    if not conn.autocommit:
+        raise SeedError("seeding needs an autocommit connection (one real transaction per schema)")
     existing = _tables(conn, schema)
     if not existing:
-        raise SeedError(f"schema {schema} does not exist: run `dbkit migrate` first")
+        raise SeedError(f"schema {schema} does not exist or has no tables: run `dbkit migrate {schema}` first")
     unknown = sorted({t.name for t in tables} - set(existing))
     if unknown:
         raise SeedError(f"{schema} has no table {', '.join(unknown)}: the generator and the migrations disagree")
-    total = 0
-    with conn.transaction():
-        conn.execute(_RUNS_DDL)
-        # Replica mode skips triggers for the TRUNCATE only: syris' audit log refuses TRUNCATE by trigger.
-        conn.execute("SET LOCAL session_replication_role = replica")
-        names = sql.SQL(", ").join(sql.Identifier(schema, name) for name in existing)
-        conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(names))
-        conn.execute("SET LOCAL session_replication_role = origin")
-        for table in tables:
-            total += _copy(conn, schema, table)
-            if progress is not None:
-                progress(table, len(table.rows))
-        _reset_identities(conn, schema)
-        _refresh_indexes_and_statistics(conn, schema, existing)
-        conn.execute(
-            "INSERT INTO dbkit.seed_runs VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (schema) DO UPDATE SET "
-            "seed = EXCLUDED.seed, scale = EXCLUDED.scale, rows = EXCLUDED.rows, embedder = EXCLUDED.embedder, "
-            "seeded_at = EXCLUDED.seeded_at",
-            (schema, seed, scale, total, embedder, datetime.now(timezone.utc)),
-        )
+    waited = locks.lock_timeout()
+    try:
+        with conn.transaction():
+            conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(waited)))
+            total = _replace(conn, schema, existing, tables, progress)
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(KIT_SCHEMA)))
+            conn.execute(_RUNS_DDL)
+            conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS generator text NOT NULL DEFAULT ''").format(_RUNS))
+            conn.execute(_RUNS_COMMENT)
+            conn.execute(
+                sql.SQL(
+                    "INSERT INTO {} (schema, seed, scale, rows, embedder, seeded_at, generator) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (schema) DO UPDATE SET seed = EXCLUDED.seed, scale = EXCLUDED.scale, rows = EXCLUDED.rows, "
+                    "embedder = EXCLUDED.embedder, seeded_at = EXCLUDED.seeded_at, generator = EXCLUDED.generator"
+                ).format(_RUNS),
+                (schema, seed, scale, total, embedder, datetime.now(UTC), generator),
+            )
+    except psycopg.errors.LockNotAvailable:
+        raise SeedError(locks.explain(f"seeding {schema}", waited, locks.blockers(conn, schema))) from None
+    except psycopg.Error as exc:
+        reason = getattr(exc.diag, "message_primary", None) or str(exc).strip().splitlines()[0]
+        raise SeedError(f"seeding {schema} failed, nothing changed: SQLSTATE {exc.sqlstate}: {reason}") from None
     return total
 
 
-def seeded(conn: psycopg.Connection) -> dict[str, int]:
-    """Schemas seeded so far and their row counts (empty before the first seed). Read-only."""
-    if conn.execute("SELECT to_regclass('dbkit.seed_runs')").fetchone()[0] is None:
+def _replace(conn: psycopg.Connection, schema: str, existing: list[str], tables: list[Table], progress: Any) -> int:
+    names = sql.SQL(", ").join(sql.Identifier(schema, name) for name in existing)
+    truncate_guards = _truncate_triggers(conn, schema)
+    for table, trigger in truncate_guards:
+        conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(sql.Identifier(schema, table), sql.Identifier(trigger)))
+    # No CASCADE: a table in another schema that references this one must not lose its rows silently.
+    conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(names))
+    for table, trigger in truncate_guards:
+        conn.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(sql.Identifier(schema, table), sql.Identifier(trigger)))
+    forced = _forced_for_me(conn, schema)
+    for table in forced:
+        conn.execute(sql.SQL("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY").format(sql.Identifier(schema, table)))
+    total = 0
+    for table in tables:
+        total += _copy(conn, schema, table)
+        if progress is not None:
+            progress(table, len(table.rows))
+    for table in forced:
+        conn.execute(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(sql.Identifier(schema, table)))
+    _reset_identities(conn, schema)
+    _refresh_indexes_and_statistics(conn, schema, existing)
+    return total
+
+
+def seeded(conn: psycopg.Connection) -> dict[str, SeedRun]:
+    """Schemas seeded so far, with their seed, scale, rows and generator (empty before the first seed). Read-only."""
+    if conn.execute("SELECT to_regclass(%s)", [f"{KIT_SCHEMA}.{SEED_RUNS}"]).fetchone()[0] is None:
         return {}
-    return dict(conn.execute("SELECT schema, rows FROM dbkit.seed_runs").fetchall())
+    has_generator = conn.execute(
+        "SELECT 1 FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'generator'", [f"{KIT_SCHEMA}.{SEED_RUNS}"]
+    ).fetchone()
+    generator = sql.SQL("generator" if has_generator else "''")
+    rows = conn.execute(sql.SQL("SELECT schema, seed, scale, rows, embedder, {} FROM {}").format(generator, _RUNS)).fetchall()
+    return {row[0]: SeedRun(*row) for row in rows}
+
+
+class SeedRun(NamedTuple):
+    """One row of dbkit.seed_runs."""
+
+    schema: str
+    seed: int
+    scale: int
+    rows: int
+    embedder: str
+    generator: str
+
+
+def has_rows(conn: psycopg.Connection, schema: str) -> bool:
+    """Whether any table of the schema holds a row."""
+    for name in _tables(conn, schema):
+        if conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(schema, name))).fetchone()[0]:
+            return True
+    return False
 
 
 def _tables(conn: psycopg.Connection, schema: str) -> list[str]:
     rows = conn.execute(
-        "SELECT c.relname FROM pg_class c WHERE c.relnamespace = to_regnamespace(%s) AND c.relkind = 'r' ORDER BY 1",
+        "SELECT c.relname FROM pg_class c WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s) AND c.relkind = 'r' ORDER BY 1",
         (schema,),
     )
+    return [r[0] for r in rows]
+
+
+def _truncate_triggers(conn: psycopg.Connection, schema: str) -> list[tuple[str, str]]:
+    # pg_trigger.tgtype bit 32: fires on TRUNCATE (an append-only table refuses it).
+    return conn.execute(
+        "SELECT c.relname, g.tgname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid "
+        "WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s) AND NOT g.tgisinternal AND g.tgtype & 32 <> 0 AND g.tgenabled <> 'D'",
+        (schema,),
+    ).fetchall()
+
+
+def _forced_for_me(conn: psycopg.Connection, schema: str) -> list[str]:
+    """Tables whose forced policies bind this role (an owner that is neither superuser nor BYPASSRLS)."""
+    rows = conn.execute(
+        "SELECT c.relname FROM pg_class c, pg_roles r WHERE r.rolname = current_user AND NOT (r.rolsuper OR r.rolbypassrls) "
+        "AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s) AND c.relkind = 'r' AND c.relrowsecurity AND c.relforcerowsecurity",
+        (schema,),
+    ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -79,20 +163,26 @@ def _copy(conn: psycopg.Connection, schema: str, table: Table) -> int:
         return 0
     types = conn.execute(
         "SELECT a.attname, a.atttypid FROM pg_attribute a WHERE a.attrelid = %s::regclass AND a.attnum > 0 "
-        "AND NOT a.attisdropped",
+        "AND NOT a.attisdropped ORDER BY a.attnum",
         (sql.Identifier(schema, table.name).as_string(conn),),
     )
     oid_of = dict(types.fetchall())
-    missing = [c for c in table.columns if c not in oid_of]
+    keys = table.rows[0].keys()
+    columns = [c for c in oid_of if c in keys]  # the catalog's order, not the generator's
+    missing = sorted(set(keys) - set(oid_of))
     if missing:
         raise SeedError(f"{schema}.{table.name} has no column {', '.join(missing)}: the generator and the migrations disagree")
+    for number, row in enumerate(table.rows):
+        if row.keys() != keys:
+            odd = sorted(set(row) ^ set(keys))
+            raise SeedError(f"{schema}.{table.name} row {number} differs from the first row in columns {', '.join(odd)}")
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-        sql.Identifier(schema, table.name), sql.SQL(", ").join(map(sql.Identifier, table.columns))
+        sql.Identifier(schema, table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
     with conn.cursor().copy(statement) as copy:
-        copy.set_types([oid_of[c] for c in table.columns])
+        copy.set_types([oid_of[c] for c in columns])
         for row in table.rows:
-            copy.write_row(row)
+            copy.write_row([row[c] for c in columns])
     return len(table.rows)
 
 
@@ -103,7 +193,7 @@ def _refresh_indexes_and_statistics(conn: psycopg.Connection, schema: str, table
     """
     ivfflat = conn.execute(
         "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam "
-        "WHERE am.amname = 'ivfflat' AND i.relnamespace = to_regnamespace(%s)",
+        "WHERE am.amname = 'ivfflat' AND i.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s)",
         (schema,),
     ).fetchall()
     for (index,) in ivfflat:
@@ -122,6 +212,9 @@ def _reset_identities(conn: psycopg.Connection, schema: str) -> None:
     for table, column in rows:
         conn.execute(
             sql.SQL("SELECT setval(pg_get_serial_sequence({}, {}), coalesce(max({}), 0) + 1, false) FROM {}").format(
-                sql.Literal(f"{schema}.{table}"), sql.Literal(column), sql.Identifier(column), sql.Identifier(schema, table)
+                sql.Literal(sql.Identifier(schema, table).as_string(conn)),
+                sql.Literal(column),
+                sql.Identifier(column),
+                sql.Identifier(schema, table),
             )
         )

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import string
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from ._context import END, START, SeedContext, Table
 
-__all__ = ["generate", "PARAPHRASES", "CURATED", "POOL_MAX"]
+__all__ = ["CURATED", "PARAPHRASES", "POOL_MAX", "generate"]
 
 ORGS = (("Acme Robotics", "enterprise", "active"), ("Northwind Labs", "pro", "active"), ("Tinkerbox", "free", "trial"))
 SIZES = {"enterprise": (10, 5), "pro": (7, 4), "free": (4, 3)}  # users, agents per org at scale 1
@@ -31,14 +33,14 @@ AGENT_KINDS = (  # name | description | tags | tools
     "Sales Concierge|Prepares demos and answers pre-sales questions|sales customer-facing|hubspot",
 )
 DIRECTIVES = (  # name | description | tag | rules (version n keeps the first n + 1)
-    "tone-of-voice|How agents talk to customers|support|Be friendly and plain-spoken.|Never promise delivery dates."
-    "|Use the customer's name once.|Close with a concrete next step.",
-    "deploy-safety|Guard rails for anything that touches production|deploy|Never deploy on Fridays after 15:00 UTC."
-    "|Require a green canary for 30 minutes.|Post the rollback command before deploying.|Page the owner on failure.",
-    "data-retention|What may be remembered and for how long|privacy|Do not store payment card numbers."
-    "|Expire episodic memories after 180 days.|Redact emails in summaries.|Honour deletion requests within 24 hours.",
-    "code-review|What a review must check|code|Flag missing tests.|Flag schema changes without a migration."
-    "|Ask for a rollout plan on risky changes.|Keep comments actionable.",
+    ("tone-of-voice|How agents talk to customers|support|Be friendly and plain-spoken.|Never promise delivery dates."
+     "|Use the customer's name once.|Close with a concrete next step."),
+    ("deploy-safety|Guard rails for anything that touches production|deploy|Never deploy on Fridays after 15:00 UTC."
+     "|Require a green canary for 30 minutes.|Post the rollback command before deploying.|Page the owner on failure."),
+    ("data-retention|What may be remembered and for how long|privacy|Do not store payment card numbers."
+     "|Expire episodic memories after 180 days.|Redact emails in summaries.|Honour deletion requests within 24 hours."),
+    ("code-review|What a review must check|code|Flag missing tests.|Flag schema changes without a migration."
+     "|Ask for a rollout plan on risky changes.|Keep comments actionable."),
 )
 # Version statuses of one directive name, oldest first: never two active versions of a name.
 PATTERNS = ("active", "deprecated active", "deprecated active draft", "deprecated deprecated active review", "draft",
@@ -209,32 +211,21 @@ PARAPHRASES: list[tuple[str, str]] = [  # (an active memory's content, a query t
     if query.startswith(" ")
 ]
 POOL_BASE, POOL_MAX = 850, 1500  # distinct memory texts per scale unit, and at most (each may add two variants)
-COLUMNS = {
-    "organizations": "id name slug tier status settings created_at updated_at deleted_at",
-    "users": "id org_id email name role status mfa_enabled last_login_at preferences created_at updated_at deleted_at",
-    "agents": "id org_id created_by name slug description config status tags total_sessions total_memories "
-              "last_active_at metadata created_at updated_at deleted_at",
-    "tokens": "id org_id user_id agent_id type hash prefix name permissions expires_at is_revoked revoked_at "
-              "last_used_at use_count created_at updated_at",
-    "directives": "id org_id name description content content_hash version_number status is_published tags "
-                  "created_at updated_at deleted_at",
-    "sessions": "id org_id agent_id user_id directive_id status started_at last_heartbeat_at completed_at "
-                "checkpoint_sequence total_turns total_tokens_used loop_suspected metadata",
-    "checkpoints": "id session_id org_id sequence_number state state_hash state_size_bytes is_valid created_at",
-    "memories": "id org_id agent_id session_id content content_hash embedding category source status confidence "
-                "usefulness_score retrieval_count last_retrieved_at last_injected_at superseded_by merged_into "
-                "expires_at deleted_at metadata created_at updated_at",
-    "memory_versions": "id memory_id org_id version_num operation previous_content new_content change_reason "
-                       "changed_at",
-    "memory_relationships": "id org_id source_memory_id target_memory_id relationship_type confidence created_at",
-    "memory_tags": "memory_id tag org_id created_at",
-}
-M_CONFIDENCE, M_UPDATED = 10, 21  # positions in a memories row that later history changes
+TABLES = ("organizations", "users", "agents", "tokens", "directives", "sessions", "checkpoints", "memories",
+          "memory_versions", "memory_relationships", "memory_tags")  # parents first: the order they are loaded in
+
+
+class _Visit(NamedTuple):
+    """A session as its agent's memories see it: a memory is created between `started` and `last_seen`."""
+
+    id: uuid.UUID | None  # None: a memory from outside any session
+    last_seen: datetime
+    started: datetime
 
 
 def generate(ctx: SeedContext) -> list[Table]:
     """Every ibex_core table, parents first; memories carry MiniLM embeddings of their content."""
-    t = {name: Table(name, columns.split()) for name, columns in COLUMNS.items()}
+    t = {name: Table(name) for name in TABLES}
     pool, plan, walked = _pool(ctx), [], 0
     order = list(range(len(CURATED), len(pool)))
     ctx.random.shuffle(order)  # agents walk the pool in turn: all of it is used before any text repeats
@@ -244,7 +235,8 @@ def generate(ctx: SeedContext) -> list[Table]:
         settings = {"timezone": "UTC", "memory_ttl_days": 365, "sso": tier == "enterprise",
                     "region": ctx.choice(S["region"])}
         changed = born + timedelta(days=30)
-        t["organizations"].rows.append((org, org_name, slug, tier, status, settings, born, changed, None))
+        t["organizations"].add(id=org, name=org_name, slug=slug, tier=tier, status=status, settings=settings,
+                               created_at=born, updated_at=changed, deleted_at=None)
         users = _users(ctx, t, org, slug, born, SIZES[tier][0] * ctx.scale)
         directives = _directives(ctx, t, org, born)
         for a in range(SIZES[tier][1] * ctx.scale):
@@ -261,11 +253,16 @@ def generate(ctx: SeedContext) -> list[Table]:
                       "memory": {"top_k": ctx.choice([5, 8, 12]), "min_confidence": 0.6}}
             state = "active" if a == 0 else ctx.choice(["active", "paused", "suspended", "archived"], [80, 10, 5, 5])
             labels = tags.split() + ([ctx.choice(["beta", "eu-only", "pilot"])] if ctx.random.random() < 0.3 else [])
-            t["agents"].rows.append((agent, org, ctx.choice(users)[0], name, name.lower().replace(" ", "-"),
-                                     description, config, state, labels, len(sessions), 0, max(s[1] for s in sessions),
-                                     {"owner_team": ctx.choice(S["team"])}, created, created, None))
+            t["agents"].add(id=agent, org_id=org, created_by=ctx.choice(users)["id"], name=name,
+                            slug=name.lower().replace(" ", "-"), description=description, config=config,
+                            status=state, tags=labels, total_sessions=len(sessions),
+                            total_memories=0,  # counted once the memories exist, below
+                            last_active_at=max(s.last_seen for s in sessions),
+                            metadata={"owner_team": ctx.choice(S["team"])}, created_at=created, updated_at=created,
+                            deleted_at=None)
     live = _memories(ctx, t, pool, plan)
-    t["agents"].rows = [(*r[:10], live.get(r[0], 0), *r[11:]) for r in t["agents"].rows]
+    for row in t["agents"].rows:
+        row["total_memories"] = live.get(row["id"], 0)
     _tokens(ctx, t)
     return list(t.values())
 
@@ -304,8 +301,8 @@ def _pool(ctx: SeedContext) -> list[dict]:
     return families
 
 
-def _users(ctx: SeedContext, t: dict, org, slug: str, born, count: int) -> list[tuple]:
-    """An owner first, then admins, members and viewers; returns (id, status) pairs."""
+def _users(ctx: SeedContext, t: dict, org, slug: str, born, count: int) -> list[dict]:
+    """An owner first, then admins, members and viewers; returns their rows."""
     out, emails = [], set()
     for i in range(count):
         first, last = ctx.fake.first_name(), ctx.fake.last_name()
@@ -319,9 +316,10 @@ def _users(ctx: SeedContext, t: dict, org, slug: str, born, count: int) -> list[
         login = None if status == "invited" else ctx.timestamp(joined, END)
         gone = ctx.timestamp(login, END) if status == "deactivated" and ctx.random.random() < 0.5 else None
         prefs = {"theme": ctx.choice(["light", "dark", "system"]), "digest": ctx.choice(["daily", "weekly", "off"])}
-        out.append((ctx.uuid(), status))
-        t["users"].rows.append((out[-1][0], org, email, f"{first} {last}", role, status, ctx.random.random() < 0.4,
-                                login, prefs, joined, gone or login or joined, gone))
+        out.append(t["users"].add(id=ctx.uuid(), org_id=org, email=email, name=f"{first} {last}", role=role,
+                                  status=status, mfa_enabled=ctx.random.random() < 0.4, last_login_at=login,
+                                  preferences=prefs, created_at=joined, updated_at=gone or login or joined,
+                                  deleted_at=gone))
     return out
 
 
@@ -332,14 +330,15 @@ def _directives(ctx: SeedContext, t: dict, org, born) -> list:
         for version, status in enumerate(ctx.choice(PATTERNS).split(), start=1):
             content = f"# {name} v{version}\n" + "\n".join(f"- {r}" for r in rules[: version + 1])
             at = ctx.after(at, max_seconds=86400 * 40)
-            t["directives"].rows.append((ctx.uuid(), org, name, description, content, _sha(content), version, status,
-                                         status in ("active", "deprecated"), [tag], at,
-                                         ctx.after(at, max_seconds=86400 * 20), None))
-    return [r[0] for r in t["directives"].rows if r[1] == org]
+            t["directives"].add(id=ctx.uuid(), org_id=org, name=name, description=description, content=content,
+                                content_hash=_sha(content), version_number=version, status=status,
+                                is_published=status in ("active", "deprecated"), tags=[tag], created_at=at,
+                                updated_at=ctx.after(at, max_seconds=86400 * 20), deleted_at=None)
+    return [d["id"] for d in t["directives"].rows if d["org_id"] == org]
 
 
-def _sessions(ctx: SeedContext, t: dict, org, agent, users, directives, created) -> list[tuple]:
-    """An agent's sessions (every status appears), heartbeats, checkpoints; returns (id, last seen, started)."""
+def _sessions(ctx: SeedContext, t: dict, org, agent, users, directives, created) -> list[_Visit]:
+    """An agent's sessions (every status appears), heartbeats, checkpoints; returns when each started and ended."""
     out = []
     for _ in range(ctx.random.randint(3, 5)):
         n = len(t["sessions"].rows)
@@ -355,24 +354,29 @@ def _sessions(ctx: SeedContext, t: dict, org, agent, users, directives, created)
                      "scratchpad": ctx.fake.sentence(nb_words=10),
                      "pending": [ctx.choice(S["action"])] if seq == saved and status != "completed" else []}
             blob = json.dumps(state, sort_keys=True, separators=(",", ":"))  # what state_hash is the digest of
-            t["checkpoints"].rows.append((ctx.uuid(), session, org, seq, state, _sha(blob), len(blob.encode()),
-                                          not (status == "failed" and seq == saved),
-                                          started + (beat - started) * seq / saved))
-        t["sessions"].rows.append((
-            session, org, agent, ctx.choice(users)[0] if ctx.random.random() < 0.8 else None,
-            ctx.choice(directives) if ctx.random.random() < 0.7 else None, status, started, beat, done, saved, turns,
-            turns * ctx.random.randint(400, 2500), status == "failed" and ctx.random.random() < 0.5,
-            {"client": ctx.choice(["web", "slack", "api", "cli"]), "locale": ctx.choice(["en-US", "en-GB", "de-DE"])}))
-        out.append((session, done or beat or started, started))
+            t["checkpoints"].add(id=ctx.uuid(), session_id=session, org_id=org, sequence_number=seq, state=state,
+                                 state_hash=_sha(blob), state_size_bytes=len(blob.encode()),
+                                 is_valid=not (status == "failed" and seq == saved),
+                                 created_at=started + (beat - started) * seq / saved)
+        t["sessions"].add(
+            id=session, org_id=org, agent_id=agent,
+            user_id=ctx.choice(users)["id"] if ctx.random.random() < 0.8 else None,
+            directive_id=ctx.choice(directives) if ctx.random.random() < 0.7 else None, status=status,
+            started_at=started, last_heartbeat_at=beat, completed_at=done, checkpoint_sequence=saved,
+            total_turns=turns, total_tokens_used=turns * ctx.random.randint(400, 2500),
+            loop_suspected=status == "failed" and ctx.random.random() < 0.5,
+            metadata={"client": ctx.choice(["web", "slack", "api", "cli"]),
+                      "locale": ctx.choice(["en-US", "en-GB", "de-DE"])})
+        out.append(_Visit(session, done or beat or started, started))
     return out
 
 
 def _tokens(ctx: SeedContext, t: dict) -> None:
     """Personal tokens of active users, a service token per agent, org tokens, a marketplace token for enterprise."""
-    owners = [(r[1], r[0], None, "pat") for r in t["users"].rows
-              if r[5] in ("active", "suspended") and ctx.random.random() < 0.6]
-    owners += [(r[1], None, r[0], "service_token") for r in t["agents"].rows]
-    for org, tier in ((r[0], r[3]) for r in t["organizations"].rows):
+    owners = [(u["org_id"], u["id"], None, "pat") for u in t["users"].rows  # (org, user, agent, token type)
+              if u["status"] in ("active", "suspended") and ctx.random.random() < 0.6]
+    owners += [(a["org_id"], None, a["id"], "service_token") for a in t["agents"].rows]
+    for org, tier in ((o["id"], o["tier"]) for o in t["organizations"].rows):
         owners += [(org, None, None, "org_token")] * (1 if tier == "free" else 2)
         owners += [(org, None, None, "marketplace")] * (tier == "enterprise")
     for org, user, agent, kind in owners:
@@ -384,27 +388,33 @@ def _tokens(ctx: SeedContext, t: dict) -> None:
         perms = {"pat": sum(ctx.random.sample([1, 2, 4, 8, 16, 32, 64, 128], 3)), "service_token": 15,
                  "org_token": 255, "marketplace": 5}[kind]
         used = ctx.timestamp(created, END) if ctx.random.random() < 0.85 else None
-        t["tokens"].rows.append((ctx.uuid(), org, user, agent, kind, _sha(secret), secret[:12], ctx.choice(names),
-                                 perms, expires, revoked, ctx.timestamp(created, END) if revoked else None, used,
-                                 ctx.random.randint(1, 50000) if used else 0, created, used or created))
+        t["tokens"].add(id=ctx.uuid(), org_id=org, user_id=user, agent_id=agent, type=kind, hash=_sha(secret),
+                        prefix=secret[:12], name=ctx.choice(names), permissions=perms, expires_at=expires,
+                        is_revoked=revoked, revoked_at=ctx.timestamp(created, END) if revoked else None,
+                        last_used_at=used, use_count=ctx.random.randint(1, 50000) if used else 0, created_at=created,
+                        updated_at=used or created)
 
 
 def _memories(ctx: SeedContext, t: dict, pool: list[dict], plan: list) -> dict:
     """Memories and their history (supersessions, merges, archived duplicates); returns live memories per agent."""
-    rows, versions, live, links = [], {}, {}, set()
+    memories, versions, live, links = t["memories"], {}, {}, set()
 
     def version(mid, org, op, at, reason, new=None, prev=None):
         versions[mid] = versions.get(mid, 0) + 1
-        t["memory_versions"].rows.append((ctx.uuid(), mid, org, versions[mid], op, prev, new, reason, at))
+        t["memory_versions"].add(id=ctx.uuid(), memory_id=mid, org_id=org, version_num=versions[mid], operation=op,
+                                 previous_content=prev, new_content=new, change_reason=reason, changed_at=at)
 
     def relate(org, source, target, kind, at):
         if (source, target, kind) not in links:
             links.add((source, target, kind))
-            confidence = _dec(ctx.random.uniform(0.7, 1), 2)
-            t["memory_relationships"].rows.append((ctx.uuid(), org, source, target, kind, confidence, at))
+            confidence = _dec(ctx.random.uniform(0.7, 1), 2)  # drawn before the id, as it always was: same rows
+            t["memory_relationships"].add(id=ctx.uuid(), org_id=org, source_memory_id=source,
+                                          target_memory_id=target, relationship_type=kind, confidence=confidence,
+                                          created_at=at)
 
-    def add(org, agent, session, f, text, status, created, *, curated=False, deleted=None, link=(None, None),
-            done=None):
+    def remember(org, agent, session, f, text, status, created, *, curated=False, deleted=None, superseded_by=None,
+                 merged_into=None, done=None) -> dict:
+        """Add a memory with its first version and tags; returns its row (history may change it later)."""
         mid, source = ctx.uuid(), "user_provided" if curated else ctx.choice(SOURCES, SOURCE_WEIGHTS)
         hits = int(ctx.random.expovariate(1 / 12)) if status == "active" else ctx.random.randint(0, 3)
         seen = ctx.timestamp(created, END) if hits else None
@@ -414,55 +424,64 @@ def _memories(ctx: SeedContext, t: dict, pool: list[dict], plan: list) -> dict:
                 "inferred": {"evidence_count": ctx.random.randint(2, 9)}}[source]
         expires = created + timedelta(days=180) if f["category"] == "episodic" and ctx.random.random() < 0.3 else None
         confidence = _dec(ctx.random.uniform(0.3 if status == "pending_review" else 0.6, 0.99))
-        rows.append([mid, org, agent, session, text, _sha(text), None, f["category"], source, status, confidence,
-                     _dec(ctx.random.betavariate(2, 2)), hits, seen, injected, *link, expires, deleted, meta, created,
-                     done or deleted or created])
+        row = memories.add(id=mid, org_id=org, agent_id=agent, session_id=session, content=text,
+                           content_hash=_sha(text),
+                           embedding=None,  # filled in below: all distinct texts are embedded in one batch
+                           category=f["category"], source=source, status=status, confidence=confidence,
+                           usefulness_score=_dec(ctx.random.betavariate(2, 2)), retrieval_count=hits,
+                           last_retrieved_at=seen, last_injected_at=injected, superseded_by=superseded_by,
+                           merged_into=merged_into, expires_at=expires, deleted_at=deleted, metadata=meta,
+                           created_at=created, updated_at=done or deleted or created)
         version(mid, org, "created", created, f"{source.replace('_', ' ')} memory", new=text)
         for tag in dict.fromkeys(f["tags"] + ["needs-review"] * (status == "pending_review")):
-            t["memory_tags"].rows.append((mid, tag, org, created))
+            t["memory_tags"].add(memory_id=mid, tag=tag, org_id=org, created_at=created)
         live[agent] = live.get(agent, 0) + (deleted is None)
-        return mid, rows[-1]
+        return row
 
     for org, agent, sessions, born, picks in plan:
         kept = []
         for i in picks:
             f, roll, curated = pool[i], ctx.random.random(), i < len(CURATED)
-            sid, last, start = ctx.choice(sessions) if ctx.random.random() < 0.8 else (None, END, born)
+            sid, last, start = ctx.choice(sessions) if ctx.random.random() < 0.8 else _Visit(None, END, born)
             created = ctx.timestamp(start, last)
             if not curated and roll < 0.05:
-                add(org, agent, sid, f, f["text"], "pending_review", created)
+                remember(org, agent, sid, f, f["text"], "pending_review", created)
                 continue
             deleted = ctx.timestamp(created, END) if not curated and roll < 0.07 else None
-            mid, row = add(org, agent, sid, f, f["text"], "active", created, curated=curated, deleted=deleted)
+            row = remember(org, agent, sid, f, f["text"], "active", created, curated=curated, deleted=deleted)
+            mid = row["id"]
             if deleted:
                 version(mid, org, "deleted", deleted, "forgotten at the user's request")
                 continue
             kept.append(mid)
             extra = ctx.random.random()
             if f["older"] and extra < 0.06:  # an older fact this one replaced
-                old, _ = add(org, agent, sid, f, f["older"], "superseded", ctx.timestamp(born, created),
-                             link=(mid, None), done=created)
+                old = remember(org, agent, sid, f, f["older"], "superseded", ctx.timestamp(born, created),
+                               superseded_by=mid, done=created)["id"]
                 version(old, org, "status_changed", created, "superseded by a newer memory")
                 version(mid, org, "updated", created, "replaces an outdated memory", new=f["text"], prev=f["older"])
                 relate(org, mid, old, "supersedes", created)
             elif f["alt"] and extra < 0.10:  # the same facts reworded, merged into this one
-                row[M_UPDATED] = at = ctx.timestamp(created, END)
-                dup, _ = add(org, agent, sid, f, f["alt"], "merged", ctx.timestamp(born, at), link=(None, mid), done=at)
+                row["updated_at"] = at = ctx.timestamp(created, END)
+                dup = remember(org, agent, sid, f, f["alt"], "merged", ctx.timestamp(born, at), merged_into=mid,
+                               done=at)["id"]
                 version(dup, org, "merged", at, "merged into a near-duplicate")
                 version(mid, org, "merged", at, "absorbed a near-duplicate")
                 relate(org, mid, dup, "merged_from", at)
             elif extra < 0.15:  # an archived copy of the same text: what the dedup query finds
-                copy, _ = add(org, agent, sid, f, f["text"], "archived", ctx.timestamp(born, created), done=created)
+                copy = remember(org, agent, sid, f, f["text"], "archived", ctx.timestamp(born, created),
+                                done=created)["id"]
                 version(copy, org, "status_changed", created, "archived: duplicate of an active memory")
             elif extra < 0.25:
-                row[M_UPDATED] = at = ctx.timestamp(created, END)
-                row[M_CONFIDENCE] = _dec(float(row[M_CONFIDENCE]) + 0.05)
+                row["updated_at"] = at = ctx.timestamp(created, END)
+                row["confidence"] = _dec(float(row["confidence"]) + 0.05)
                 version(mid, org, "confidence_updated", at, "confirmed again in conversation")
         for _ in range(len(kept) // 30):
             a, b = ctx.random.sample(kept, 2)
             kind = ctx.choice(["contradicts", "specializes", "generalizes", "derived_from"])
             relate(org, a, b, kind, ctx.timestamp(born, END))
-    texts = list(dict.fromkeys(r[4] for r in rows))
+    texts = list(dict.fromkeys(m["content"] for m in memories.rows))
     vectors = dict(zip(texts, ctx.embed(texts)))
-    t["memories"].rows = [(*r[:6], vectors[r[4]], *r[7:]) for r in rows]
+    for row in memories.rows:
+        row["embedding"] = vectors[row["content"]]
     return live

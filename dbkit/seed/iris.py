@@ -105,10 +105,6 @@ CHAINS = {
 CHAIN_TIMEOUTS = ((5, "PT5M"), (15, "PT15M"), (30, "PT30M"), (60, "PT1H"), (150, "PT2H30M"), (1440, "P1D"))
 ON_FAIL = ("halt", "veto", "retry", "escalate")
 GATE_CHECKS = ("tests_pass", "no_secrets", "coverage", "style")
-SPRITE_COLUMNS = ("id", "name", "version", "role", "capabilities", "system_prompt", "protected", "gate_authority",
-                  "sprite_metadata", "fingerprint_algorithm", "fingerprint_hash", "created")
-HISTORY_COLUMNS = ("id", "council_id", "chain_id", "status", "started_at", "completed_at", "duration_ms", "steps",
-                   "gates", "input_data", "output_data", "error_message", "created_at")
 FAILURES = (
     "step {n} ({action}) exceeded its timeout of {timeout}",
     "step {n} ({action}): {sprite} returned output that does not match the step schema",
@@ -130,21 +126,17 @@ VETOES = (
 
 
 def generate(ctx: SeedContext) -> list[Table]:
-    sprites = _sprites(ctx, 30 * ctx.scale)
-    councils, chains = _councils(ctx, sprites)
-    history = _history(ctx, chains, 300 * ctx.scale)
-    return [
-        Table("sprites", SPRITE_COLUMNS, [s["row"] for s in sprites]),
-        Table("councils", ("id", "domain", "sprites", "gate_agents", "rules", "council_metadata", "created_at"),
-              councils),
-        Table("chains", ("id", "council_id", "name", "steps", "gates", "timeout", "created_at"),
-              [c["row"] for c in chains]),
-        Table("execution_history", HISTORY_COLUMNS, history),
-    ]
+    """Every iris table, parents first. Later steps read earlier rows by column name (a sprite's role, a chain's
+    steps), so the rows double as the generator's bookkeeping."""
+    t = {name: Table(name) for name in ("sprites", "councils", "chains", "execution_history")}
+    _sprites(ctx, t["sprites"], 30 * ctx.scale)
+    _councils(ctx, t)
+    _history(ctx, t["execution_history"], t["chains"].rows, 300 * ctx.scale)
+    return list(t.values())
 
 
-def _sprites(ctx: SeedContext, count: int) -> list[dict]:
-    r, words, sprites = ctx.random, list(WORDS), []
+def _sprites(ctx: SeedContext, table: Table, count: int) -> None:
+    r, words = ctx.random, list(WORDS)
     r.shuffle(words)
     for i in range(count):
         name = f"SOL-FORGE-{words[i % len(words)]}" + (f"-{i // len(words) + 1}" if i >= len(words) else "")
@@ -160,13 +152,12 @@ def _sprites(ctx: SeedContext, count: int) -> list[dict]:
         metadata = {"author": ctx.fake.user_name(), "tags": sorted(r.sample(caps, min(2, len(caps))) + [role]),
                     "created": created.isoformat(), "updated": ctx.after(created, max_seconds=90 * 86400).isoformat()}
         gate = role == "guardian" or (role == "reviewer" and r.random() < 0.5)
-        sprite = {"id": ctx.uuid(), "name": name, "role": role, "gate": gate}
-        sprite["row"] = (sprite["id"], name, version, role,
-                         [{"name": c, "description": CAPABILITIES[c][0], "params": CAPABILITIES[c][1]} for c in caps],
-                         prompt, role in ("guardian", "architect") and r.random() < 0.6, sprite["gate"], metadata,
-                         algorithm, digest(prompt.encode()).hexdigest(), created)
-        sprites.append(sprite)
-    return sprites
+        table.add(id=ctx.uuid(), name=name, version=version, role=role,
+                  capabilities=[{"name": c, "description": CAPABILITIES[c][0], "params": CAPABILITIES[c][1]}
+                                for c in caps],
+                  system_prompt=prompt, protected=role in ("guardian", "architect") and r.random() < 0.6,
+                  gate_authority=gate, sprite_metadata=metadata, fingerprint_algorithm=algorithm,
+                  fingerprint_hash=digest(prompt.encode()).hexdigest(), created=created)
 
 
 def _prompt(ctx: SeedContext, name: str, role: str, caps: list[str]) -> str:
@@ -182,26 +173,29 @@ def _prompt(ctx: SeedContext, name: str, role: str, caps: list[str]) -> str:
     return "\n".join(parts)
 
 
-def _councils(ctx: SeedContext, sprites: list[dict]) -> tuple[list[tuple], list[dict]]:
-    r, councils, chains = ctx.random, [], []
-    gatekeepers = [s for s in sprites if s["gate"]]
+def _councils(ctx: SeedContext, t: dict[str, Table]) -> None:
+    """Councils per domain (and per scale unit), each with a few chains run by its members."""
+    r, sprites = ctx.random, t["sprites"].rows
+    gatekeepers = [s for s in sprites if s["gate_authority"]]
     for k in range(ctx.scale):
         for domain in DOMAINS:
             members = _members(r, sprites)
-            gates = [s for s in members if s["gate"]] or [r.choice(gatekeepers)]
+            gates = [s for s in members if s["gate_authority"]] or [r.choice(gatekeepers)]
             created = ctx.timestamp(START + timedelta(days=30), START + timedelta(days=45))
             council_id = ctx.uuid()
             rules = [{"id": "quorum", "type": "quorum", "min_approvals": r.randint(1, 2)},
                      {"id": "coverage", "type": "min_coverage", "threshold": r.choice((0.7, 0.8, 0.85))},
                      {"id": "protected-paths", "type": "protected_paths",
                       "paths": [f"src/{domain}/core/", "migrations/"]}]
-            councils.append((council_id, domain if k == 0 else f"{domain}-{k + 1}", [str(s["id"]) for s in members],
-                             [str(s["id"]) for s in gates], None if r.random() < 0.12 else rules[: r.randint(1, 3)],
-                             {"owner": ctx.fake.user_name(), "description": f"Sprites that ship the {domain} service",
-                              "slack_channel": f"#iris-{domain}"}, created))
+            t["councils"].add(id=council_id, domain=domain if k == 0 else f"{domain}-{k + 1}",
+                              sprites=[str(s["id"]) for s in members], gate_agents=[str(s["id"]) for s in gates],
+                              rules=None if r.random() < 0.12 else rules[: r.randint(1, 3)],
+                              council_metadata={"owner": ctx.fake.user_name(),
+                                                "description": f"Sprites that ship the {domain} service",
+                                                "slack_channel": f"#iris-{domain}"},
+                              created_at=created)
             for name in r.sample(list(CHAINS), r.randint(3, 5)):
-                chains.append(_chain(ctx, council_id, name, members, gates, created))
-    return councils, chains
+                _chain(ctx, t["chains"], council_id, name, members, gates, created)
 
 
 def _members(r, sprites: list[dict]) -> list[dict]:
@@ -211,7 +205,8 @@ def _members(r, sprites: list[dict]) -> list[dict]:
     return picked + extra[: r.randint(0, 3)]
 
 
-def _chain(ctx: SeedContext, council_id, name: str, members: list[dict], gates: list[dict], created) -> dict:
+def _chain(ctx: SeedContext, table: Table, council_id, name: str, members: list[dict], gates: list[dict],
+           created) -> None:
     r, steps = ctx.random, []
     for n, (role, action) in enumerate(step.split(":") for step in CHAINS[name]):
         sprite = r.choice([s for s in members if s["role"] == role])
@@ -225,16 +220,16 @@ def _chain(ctx: SeedContext, council_id, name: str, members: list[dict], gates: 
                       "criteria": {"min_score": r.choice((0.7, 0.8, 0.9)), "checks": r.sample(GATE_CHECKS, 2)}}
                      for a in after]
     budget = sum(int(step["timeout"][2:-1]) for step in steps)  # minutes: the chain outlasts its steps
-    row = (ctx.uuid(), council_id, name, steps, gate_rows, r.choice([t for m, t in CHAIN_TIMEOUTS if m > budget][:3]),
-           ctx.after(created, max_seconds=7 * 86400))
-    return {"row": row, "steps": steps, "gates": gate_rows or [], "name": name}
+    table.add(id=ctx.uuid(), council_id=council_id, name=name, steps=steps, gates=gate_rows,
+              timeout=r.choice([t for m, t in CHAIN_TIMEOUTS if m > budget][:3]),
+              created_at=ctx.after(created, max_seconds=7 * 86400))
 
 
-def _history(ctx: SeedContext, chains: list[dict], count: int) -> list[tuple]:
-    r, rows = ctx.random, []
+def _history(ctx: SeedContext, table: Table, chains: list[dict], count: int) -> None:
+    r = ctx.random
     for _ in range(count):
         chain = r.choice(chains)
-        steps, gates = chain["steps"], chain["gates"]
+        steps, gates = chain["steps"], chain["gates"] or []  # a chain without gates stores NULL
         status = ctx.choice(("completed", "failed", "vetoed"), (76, 14, 10) if gates else (84, 16, 0))
         stop = r.randrange(len(steps)) if status == "failed" else len(steps) - 1
         veto = r.choice(gates) if status == "vetoed" else None
@@ -278,6 +273,7 @@ def _history(ctx: SeedContext, chains: list[dict], count: int) -> list[tuple]:
         duration = (moment - started) // timedelta(milliseconds=1)
         given = {"ticket": ticket, "branch": f"iris/{ticket.lower()}",
                  "requested_by": r.choice(("engineer", "scheduler", "webhook"))}
-        rows.append((ctx.uuid(), chain["row"][1], chain["row"][0], status, started, moment, duration, results,
-                     evaluations, given, output, error, ctx.after(moment, max_seconds=2)))
-    return rows
+        table.add(id=ctx.uuid(), council_id=chain["council_id"], chain_id=chain["id"], status=status,
+                  started_at=started, completed_at=moment, duration_ms=duration, steps=results, gates=evaluations,
+                  input_data=given, output_data=output, error_message=error,
+                  created_at=ctx.after(moment, max_seconds=2))

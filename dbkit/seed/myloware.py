@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from ._context import END, START, SeedContext, Table
 
-__all__ = ["generate", "KB_QUERIES"]
+__all__ = ["KB_QUERIES", "generate"]
 
 PROJECTS = {  # name: (title, seconds per video, voiceover, briefs)
     "aismr": ("AISMR", 8, False, ["a glass apple sliced in slow motion", "a sponge cake made of moss",
@@ -48,13 +48,13 @@ SOCIALS = (  # provider, account, projects (an account is the primary one of the
     ("tiktok", "@cozy.recipes.daily", ["cozy_recipes"]), ("youtube", "UC-mylo-sandbox", ["test_video_gen"]),
 )
 KB_ANCHORS = (  # path, project, persona, content: hand-written documents the similarity test looks up
-    ("projects/aismr/veo/video-spec.md", "aismr", "veo", "AISMR videos are exactly 8 seconds long, vertical 9:16 at "
-     "1080x1920 and 30 fps. There is no music and no voiceover: only the crisp sound of the object being sliced."),
-    ("shared/policies/ai-disclosure.md", None, None, "Every published video must be labelled as AI-generated. On "
+    ("projects/aismr/veo/video-spec.md", "aismr", "veo", ("AISMR videos are exactly 8 seconds long, vertical 9:16 at "
+     "1080x1920 and 30 fps. There is no music and no voiceover: only the crisp sound of the object being sliced.")),
+    ("shared/policies/ai-disclosure.md", None, None, ("Every published video must be labelled as AI-generated. On "
      "TikTok switch on the AI-generated content toggle; on YouTube tick altered or synthetic content in the upload "
-     "form."),
-    ("projects/cozy_recipes/riley/allergens.md", "cozy_recipes", "riley", "Recipe scripts name every major allergen "
-     "out loud, such as nuts, gluten, dairy and eggs, and suggest a substitute for each one in the closing line."),
+     "form.")),
+    ("projects/cozy_recipes/riley/allergens.md", "cozy_recipes", "riley", ("Recipe scripts name every major allergen "
+     "out loud, such as nuts, gluten, dairy and eggs, and suggest a substitute for each one in the closing line.")),
 )
 KB_QUERIES = [  # (document path, a question about its topic in other words)
     ("projects/aismr/veo/video-spec.md", "What duration and resolution should an AISMR clip have?"),
@@ -89,8 +89,8 @@ cost: 0.40|1.20|2.50|0.80
 chars: 28|32|36|42"""
 S = {k: vs.split("|") for k, vs in (line.split(": ", 1) for line in _SLOTS.splitlines())}
 SNIPPETS = {  # persona (None: every persona) -> (topic, chunk template); {title} is the project's title
-    "iggy": (("idea-rules", "{title} ideas pair one everyday object with an impossible material, for example a "
-              "{object} made of {material}."),
+    "iggy": (("idea-rules", ("{title} ideas pair one everyday object with an impossible material, for example a "
+              "{object} made of {material}.")),
              ("avoid", "{title} ideas never rely on {avoid}; each round returns {count} options."),
              ("look", "Iggy pitches {title} ideas in {mood} lighting and names the texture of the {material} first.")),
     "riley": (("hooks", "{title} scripts open with {hook} in the first {seconds} seconds."),
@@ -107,20 +107,9 @@ SNIPPETS = {  # persona (None: every persona) -> (topic, chunk template); {title
            ("costs", "Cost guide for {title}: one clip on {model} costs about {cost} US dollars.")),
 }
 CHUNK_BASE, CHUNK_MAX = 240, 2000  # distinct knowledge-base chunks per scale unit, and at most
-COLUMNS = {
-    "runs": "run_id project status payload result created_at updated_at",
-    "artifacts": "id run_id type url provider checksum metadata retrieval_trace persona created_at",
-    "webhook_events": "id idempotency_key provider headers payload signature_status received_at",
-    "webhook_dlq": "id idempotency_key provider headers payload error retry_count next_retry_at last_error_at "
-                   "created_at updated_at",
-    "orchestration_checkpoints": "run_id state updated_at",
-    "hitl_approvals": "id run_id gate approver_ip approver metadata created_at",
-    "kb_documents": "id project persona path content created_at",
-    "kb_embeddings": "id doc_id embedding",
-    "socials": "id provider account_id credential_ref default_caption default_tags privacy rate_limit_window "
-               "created_at",
-    "project_socials": "id project social_id is_primary created_at",
-}
+# The order the tables are returned (and loaded) in: parents before children, whatever order they are filled in.
+TABLES = ("runs", "artifacts", "webhook_events", "webhook_dlq", "orchestration_checkpoints", "hitl_approvals",
+          "kb_documents", "kb_embeddings", "socials", "project_socials")
 SIGNATURE_HEADER = {"kie.ai": "x-kie-signature", "shotstack": "x-shotstack-signature", "upload-post": "x-signature",
                     "telegram": "x-telegram-bot-api-secret-token"}
 APPROVERS = ("tg:@mylo_ops", "tg:@ana_creates", "ana@mylo.example", "sam@mylo.example")
@@ -128,7 +117,7 @@ APPROVERS = ("tg:@mylo_ops", "tg:@ana_creates", "ana@mylo.example", "sam@mylo.ex
 
 def generate(ctx: SeedContext) -> list[Table]:
     """Every myloware table, parents first; kb_embeddings holds padded MiniLM vectors of each chunk."""
-    t = {name: Table(name, columns.split()) for name, columns in COLUMNS.items()}
+    t = {name: Table(name) for name in TABLES}
     docs = _knowledge_base(ctx, t)
     _socials(ctx, t)
     for _ in range(80 * ctx.scale):
@@ -138,6 +127,11 @@ def generate(ctx: SeedContext) -> list[Table]:
 
 def _sha(data: str | bytes) -> str:
     return hashlib.sha256(data if isinstance(data, bytes) else data.encode()).hexdigest()
+
+
+def _first_upper(text: str) -> str:
+    """Capitalise the first letter only (`str.capitalize` would lower-case the rest, AISMR included)."""
+    return text[0].upper() + text[1:]
 
 
 def _knowledge_base(ctx: SeedContext, t: dict) -> dict:
@@ -154,7 +148,7 @@ def _knowledge_base(ctx: SeedContext, t: dict) -> dict:
         title = PROJECTS[project][0] if project else "every project"
         topics = SNIPPETS[persona][: ctx.random.randint(1, len(SNIPPETS[persona]))]
         values = {name: ctx.choice(S[name]) for name in S}
-        chunks = [(lambda x: x[0].upper() + x[1:])(text.format(title=title, **values)) for _, text in topics]
+        chunks = [_first_upper(text.format(title=title, **values)) for _, text in topics]
         if not seen.intersection(chunks):
             seen.update(chunks)
             pool.append((project, persona, topics[0][0], chunks))
@@ -168,8 +162,10 @@ def _knowledge_base(ctx: SeedContext, t: dict) -> dict:
     by_topic: dict = {}
     for path, project, persona, chunks in documents:
         doc = ctx.uuid()
-        t["kb_documents"].rows.append((doc, project, persona, path, "\n\n".join(chunks), ctx.timestamp(START, END)))
-        t["kb_embeddings"].rows.extend((ctx.uuid(), doc, vectors[c]) for c in chunks)
+        t["kb_documents"].add(id=doc, project=project, persona=persona, path=path, content="\n\n".join(chunks),
+                              created_at=ctx.timestamp(START, END))
+        for chunk in chunks:
+            t["kb_embeddings"].add(id=ctx.uuid(), doc_id=doc, embedding=vectors[chunk])
         by_topic.setdefault((project, persona), []).append((doc, path, chunks[0]))
     return by_topic
 
@@ -181,11 +177,13 @@ def _socials(ctx: SeedContext, t: dict) -> None:
         social, created = ctx.uuid(), ctx.timestamp(START, START + timedelta(days=30))
         caption = f"{PROJECTS[projects[0]][0]}: new video every day #ai"
         vault, tags = f"vault://socials/{provider}/{account.lstrip('@')}", ["ai", "shorts", projects[0]]
-        t["socials"].rows.append((social, provider, account, vault, caption, tags,
-                                  ctx.choice(["public", "unlisted"], [3, 1]), ctx.choice([3600, 86400]), created))
+        t["socials"].add(id=social, provider=provider, account_id=account, credential_ref=vault,
+                         default_caption=caption, default_tags=tags, privacy=ctx.choice(["public", "unlisted"], [3, 1]),
+                         rate_limit_window=ctx.choice([3600, 86400]), created_at=created)
         for project in projects:
             linked = ctx.after(created, max_seconds=86400)
-            t["project_socials"].rows.append((ctx.uuid(), project, social, project not in primary, linked))
+            t["project_socials"].add(id=ctx.uuid(), project=project, social_id=social,
+                                     is_primary=project not in primary, created_at=linked)
             primary.add(project)
 
 
@@ -210,7 +208,8 @@ def _run(ctx: SeedContext, t: dict, docs: dict) -> None:
 
     def artifact(kind, persona, provider=None, url=None, meta=None, trace=None):
         checksum = _sha(f"{run_id}/{kind}/{len(t['artifacts'].rows)}") if url and kind != "publish_receipt" else None
-        t["artifacts"].rows.append((ctx.uuid(), run_id, kind, url, provider, checksum, meta or {}, trace, persona, at))
+        t["artifacts"].add(id=ctx.uuid(), run_id=run_id, type=kind, url=url, provider=provider, checksum=checksum,
+                           metadata=meta or {}, retrieval_trace=trace, persona=persona, created_at=at)
 
     for i, (stage, persona) in enumerate(STAGES[: done + (status == "failed")]):
         at = ctx.after(at, max_seconds=1800)
@@ -253,18 +252,19 @@ def _run(ctx: SeedContext, t: dict, docs: dict) -> None:
             note = {"decision": "rejected" if rejected else "approved", "channel": ctx.choice(["telegram", "web"]),
                     "comment": ctx.choice(comments)}
             serial = len(t["hitl_approvals"].rows) + 1  # the SERIAL's values, given explicitly
-            t["hitl_approvals"].rows.append((serial, run_id, approval, ctx.fake.ipv4_public(), ctx.choice(APPROVERS),
-                                             note, at))
+            t["hitl_approvals"].add(id=serial, run_id=run_id, gate=approval, approver_ip=ctx.fake.ipv4_public(),
+                                    approver=ctx.choice(APPROVERS), metadata=note, created_at=at)
         if approval:
             text = f"{title}: {stage} done, waiting at the {approval} gate"
             artifact("notification", "brendan", "telegram", meta={"text": text})
-    urls = {r[2]: r[3] for r in t["artifacts"].rows[-12:] if r[1] == run_id}
+    urls = {a["type"]: a["url"] for a in t["artifacts"].rows[-12:] if a["run_id"] == run_id}
     result = {"published": {"video_url": urls.get("edited_video"), "post_url": urls.get("publish_receipt"),
                             "cost_usd": round(clips * ctx.random.uniform(0.4, 2.5), 2)},
               "failed": {"error": {"stage": STAGES[min(done, 4)][0],
                                    "message": ctx.choice(ERRORS[PROVIDERS.get(STAGES[min(done, 4)][0], "openai")])}},
               "cancelled": {"cancelled": {"gate": gate, "by": ctx.choice(APPROVERS)}}}.get(status)
-    t["runs"].rows.append((run_id, project, status, payload, result, created, at))
+    t["runs"].add(run_id=run_id, project=project, status=status, payload=payload, result=result, created_at=created,
+                  updated_at=at)
     if status != "pending":  # LangGraph's last snapshot: where the graph stopped and which node runs next
         values = {"project": project, "brief": brief, "persona": entry, "status": status,
                   "completed": [s for s, _ in STAGES[:done]],
@@ -272,7 +272,7 @@ def _run(ctx: SeedContext, t: dict, docs: dict) -> None:
         upcoming = [] if status in ("published", "failed", "cancelled") else [STAGES[min(done, 4)][1]]
         state = {"thread_id": run_id, "step": 2 * done + 1, "checkpoint_ns": "", "next": upcoming,
                  "channel_values": values}
-        t["orchestration_checkpoints"].rows.append((run_id, state, at))
+        t["orchestration_checkpoints"].add(run_id=run_id, state=state, updated_at=at)
 
 
 def _webhook(ctx: SeedContext, t: dict, provider: str, run_id: str, body: dict, at, *, fail: bool) -> str:
@@ -285,7 +285,8 @@ def _webhook(ctx: SeedContext, t: dict, provider: str, run_id: str, body: dict, 
     if signature != "missing":
         headers[SIGNATURE_HEADER[provider]] = "sha256=" + _sha(data if signature == "valid" else data + b"x")
     received = ctx.after(at, max_seconds=120)
-    t["webhook_events"].rows.append((ctx.uuid(), key, provider, headers, data, signature, received))
+    t["webhook_events"].add(id=ctx.uuid(), idempotency_key=key, provider=provider, headers=headers, payload=data,
+                            signature_status=signature, received_at=received)
     if fail or signature == "invalid" or ctx.random.random() < 0.05:
         # Retried with exponential backoff: due (in the past), scheduled after END, or given up (NULL).
         state = ctx.choice(["due", "scheduled", "exhausted"], [45, 35, 20])
@@ -294,6 +295,7 @@ def _webhook(ctx: SeedContext, t: dict, provider: str, run_id: str, body: dict, 
         backoff = timedelta(minutes=5 * 2**retries)
         due = {"due": last + backoff, "scheduled": END + backoff, "exhausted": None}[state]
         error = "signature mismatch" if signature == "invalid" else ctx.choice(ERRORS[provider])
-        t["webhook_dlq"].rows.append((ctx.uuid(), key, provider, headers, data, error, retries, due, last, received,
-                                      last))
+        t["webhook_dlq"].add(id=ctx.uuid(), idempotency_key=key, provider=provider, headers=headers, payload=data,
+                             error=error, retry_count=retries, next_retry_at=due, last_error_at=last,
+                             created_at=received, updated_at=last)
     return key

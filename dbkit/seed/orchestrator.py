@@ -73,40 +73,31 @@ LOG_LINES = {
 }
 SOURCES = ("backend/main.py", "backend/modules/agent_manager.py", "backend/modules/websocket_manager.py",
            "backend/modules/hooks.py", "backend/modules/database.py", "backend/modules/cost_tracker.py")
-_USAGE = ("input_tokens", "output_tokens", "total_cost", "archived", "metadata", "created_at", "updated_at")
-COLUMNS = {
-    "orchestrator_agents": ("id", "session_id", "system_prompt", "status", "working_dir", *_USAGE),
-    "agents": ("id", "orchestrator_agent_id", "name", "model", "system_prompt", "working_dir", "git_worktree", "status",
-               "session_id", "adw_id", "adw_step", *_USAGE),
-    "prompts": ("id", "agent_id", "task_slug", "author", "prompt_text", "summary", "timestamp", "session_id"),
-    "agent_logs": ("id", "agent_id", "session_id", "task_slug", "adw_id", "adw_step", "entry_index", "event_category",
-                   "event_type", "content", "payload", "summary", "timestamp"),
-    "system_logs": ("id", "file_path", "adw_id", "adw_step", "level", "message", "summary", "metadata", "timestamp"),
-    "orchestrator_chat": ("id", "created_at", "updated_at", "orchestrator_agent_id", "sender_type", "receiver_type",
-                          "message", "summary", "agent_id", "metadata"),
-}
+TABLES = ("orchestrator_agents", "agents", "prompts", "agent_logs", "system_logs", "orchestrator_chat")  # load order
 HOOKS = ("PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SubagentStop", "PreCompact")
 
 
 def generate(ctx: SeedContext) -> list[Table]:
-    out = {name: [] for name in COLUMNS}
+    """Every orchestrator table, parents first: sessions one after another, then server logs about their agents."""
+    t = {name: Table(name) for name in TABLES}
     agents, sessions = [], 4 * ctx.scale
     span = (END - START - timedelta(days=3)) / sessions
     for n in range(sessions):  # one after another; only the last one is still live at END
         live = n == sessions - 1
         created = ctx.after(END - timedelta(hours=40), max_seconds=36000) if live else ctx.timestamp(
             START + n * span, START + (n + 1) * span)
-        agents += _session(ctx, out, created, archived=n < sessions // 2, live=live)
-    out["system_logs"] = [_system_log(ctx, ctx.random.choice(agents)) for _ in range(500 * ctx.scale)]
-    return [Table(name, columns, out[name]) for name, columns in COLUMNS.items()]
+        agents += _session(ctx, t, created, archived=n < sessions // 2, live=live)
+    for _ in range(500 * ctx.scale):
+        _system_log(ctx, t["system_logs"], ctx.random.choice(agents))
+    return list(t.values())
 
 
-def _session(ctx: SeedContext, out: dict, created, *, archived: bool, live: bool) -> list[dict]:
+def _session(ctx: SeedContext, t: dict[str, Table], created, *, archived: bool, live: bool) -> list[dict]:
     r = ctx.random
     oid, repo = ctx.uuid(), r.choice(REPOS)
     model = ctx.choice(("claude-opus-4-1-20250805", "claude-sonnet-4-5-20250929"), (1, 2))
     home = f"/home/{ctx.fake.user_name()}/code/{repo}"
-    chat, own = [], [0, 0]  # own: the orchestrator's input and output tokens
+    own = [0, 0]  # the orchestrator's input and output tokens
 
     def say(at, sender, receiver, message, agent=None):
         meta = {}
@@ -116,7 +107,9 @@ def _session(ctx: SeedContext, out: dict, created, *, archived: bool, live: bool
             own[0] += meta["usage"]["input_tokens"]
             own[1] += meta["usage"]["output_tokens"]
         summary = message if len(message) < 80 else message[:77] + "..."
-        chat.append((ctx.uuid(), at, at, oid, sender, receiver, message, summary, agent and agent["id"], meta))
+        t["orchestrator_chat"].add(id=ctx.uuid(), created_at=at, updated_at=at, orchestrator_agent_id=oid,
+                                   sender_type=sender, receiver_type=receiver, message=message, summary=summary,
+                                   agent_id=agent and agent["id"], metadata=meta)
 
     agents, moment = [], created + timedelta(seconds=r.randint(20, 300))
     for role in r.sample(list(ROLES), 5):
@@ -129,7 +122,7 @@ def _session(ctx: SeedContext, out: dict, created, *, archived: bool, live: bool
         say(moment + timedelta(seconds=r.randint(3, 20)), "orchestrator", "user",
             f"Creating {role} for {slugs[0]} in a new worktree.")
         start = moment + timedelta(seconds=r.randint(20, 60))
-        agents.append(_agent(ctx, out, oid, role, home, start, slugs, say, live))
+        agents.append(_agent(ctx, t, oid, role, home, start, slugs, say, live))
         moment += timedelta(seconds=r.randint(120, 1800))  # the next agent starts while this one works
     last = max(a["updated"] for a in agents) + timedelta(seconds=5)
     busy = [a["name"] for a in agents if a["unfinished"]]
@@ -138,13 +131,16 @@ def _session(ctx: SeedContext, out: dict, created, *, archived: bool, live: bool
     status = "executing" if busy else "complete" if archived else ctx.choice(("idle", "waiting", "complete"), (3, 1, 2))
     prompt = (f"You are the orchestrator for {repo}. Create, command and monitor Claude Code agents; never edit "
               "files yourself. Report costs when asked.")
-    out["orchestrator_agents"].append((oid, str(ctx.uuid()), prompt, status, home, *own, _price(model, *own), archived,
-                                       {"model": model, "repo": repo}, created, last))
-    out["orchestrator_chat"] += chat
+    t["orchestrator_agents"].add(id=oid, session_id=str(ctx.uuid()), system_prompt=prompt, status=status,
+                                 working_dir=home, input_tokens=own[0], output_tokens=own[1],
+                                 total_cost=_price(model, *own), archived=archived,
+                                 metadata={"model": model, "repo": repo}, created_at=created, updated_at=last)
     return agents
 
 
-def _agent(ctx: SeedContext, out: dict, oid, role: str, home: str, start, slugs: list[str], say, live: bool) -> dict:
+def _agent(ctx: SeedContext, t: dict[str, Table], oid, role: str, home: str, start, slugs: list[str], say,
+           live: bool) -> dict:
+    """One agent's tasks (a prompt and its event log each); returns its bookkeeping: tokens, reply, last update."""
     r = ctx.random
     aid, model = ctx.uuid(), ctx.choice(list(MODELS), MODEL_WEIGHTS)
     adw, session = f"{r.getrandbits(32):08x}", str(ctx.uuid())
@@ -155,27 +151,30 @@ def _agent(ctx: SeedContext, out: dict, oid, role: str, home: str, start, slugs:
         step = agent["step"] = ADW_STEPS[min(k + list(ROLES).index(role) // 2, len(ADW_STEPS) - 1)]
         prompt = ROLES[role][0].format(slug=slug)
         author = ctx.choice(("orchestrator_agent", "engineer"), (4, 1))
-        out["prompts"].append((ctx.uuid(), aid, slug, author, prompt, f"{role}: {slug}", moment, session))
+        t["prompts"].add(id=ctx.uuid(), agent_id=aid, task_slug=slug, author=author, prompt_text=prompt,
+                         summary=f"{role}: {slug}", timestamp=moment, session_id=session)
         if author == "orchestrator_agent":
             say(moment, "orchestrator", "agent", prompt, agent)
         unfinished = live and k == len(slugs) - 1 and r.random() < 0.4
-        moment = _task_logs(ctx, out, agent, session, slug, prompt, moment, unfinished)
+        moment = _task_logs(ctx, t["agent_logs"], agent, session, slug, prompt, moment, unfinished)
         if not unfinished:
             say(moment + timedelta(seconds=2), "agent", "orchestrator", agent["reply"], agent)
         agent["updated"], agent["unfinished"] = moment, unfinished
         moment += timedelta(seconds=r.randint(30, 600))
     blocked = agent["reply"].startswith(f"{slug}: blocked")
     status = "executing" if unfinished else "blocked" if blocked else ctx.choice(("complete", "idle"), (2, 1))
-    out["agents"].append((aid, oid, role, model, ROLES[role][0].format(slug="the task you are given"),
-                          f"{home}/{agent['wt']}", agent["wt"], status, session, adw, step, *agent["tokens"],
-                          _price(model, *agent["tokens"]), status == "complete" and r.random() < 0.3,
-                          {"role": role, "max_turns": 60}, start, agent["updated"]))
+    t["agents"].add(id=aid, orchestrator_agent_id=oid, name=role, model=model,
+                    system_prompt=ROLES[role][0].format(slug="the task you are given"),
+                    working_dir=f"{home}/{agent['wt']}", git_worktree=agent["wt"], status=status, session_id=session,
+                    adw_id=adw, adw_step=step, input_tokens=agent["tokens"][0], output_tokens=agent["tokens"][1],
+                    total_cost=_price(model, *agent["tokens"]), archived=status == "complete" and r.random() < 0.3,
+                    metadata={"role": role, "max_turns": 60}, created_at=start, updated_at=agent["updated"])
     return agent
 
 
-def _task_logs(ctx: SeedContext, out: dict, agent: dict, session: str, slug: str, prompt: str, moment, unfinished):
+def _task_logs(ctx: SeedContext, logs: Table, agent: dict, session: str, slug: str, prompt: str, moment, unfinished):
     """One task's hook and response events, entry_index counting from 0; returns when the task stopped."""
-    r, rows = ctx.random, []
+    r, first = ctx.random, len(logs.rows)
 
     def log(kind, content, payload, summary, gap):
         nonlocal moment
@@ -186,8 +185,10 @@ def _task_logs(ctx: SeedContext, out: dict, agent: dict, session: str, slug: str
             payload["usage"] = {"input_tokens": agent["context"], "output_tokens": r.randint(40, 900)}
             agent["tokens"][0] += agent["context"]
             agent["tokens"][1] += payload["usage"]["output_tokens"]
-        rows.append((ctx.uuid(), agent["id"], session, slug, agent["adw"], agent["step"], len(rows),
-                     "hook" if kind in HOOKS else "response", kind, content, payload, summary, moment))
+        logs.add(id=ctx.uuid(), agent_id=agent["id"], session_id=session, task_slug=slug, adw_id=agent["adw"],
+                 adw_step=agent["step"], entry_index=len(logs.rows) - first,
+                 event_category="hook" if kind in HOOKS else "response", event_type=kind, content=content,
+                 payload=payload, summary=summary, timestamp=moment)
 
     log("UserPromptSubmit", prompt, {"prompt": prompt}, "Task received", (500, 2000))
     log("thinking", r.choice(THOUGHTS), {}, "Planning the approach", (2000, 9000))
@@ -217,7 +218,6 @@ def _task_logs(ctx: SeedContext, out: dict, agent: dict, session: str, slug: str
         agent["reply"] = text
         log("text", text, {}, text[:80], (2000, 8000))
         log("Stop", None, {"stop_hook_active": False}, "Agent stopped", (50, 400))
-    out["agent_logs"] += rows
     return moment
 
 
@@ -246,16 +246,18 @@ def _tool(r, tool: str, slug: str) -> tuple[dict, str]:
         "asyncio.timeout() is an async context manager that cancels the block after the delay."
 
 
-def _system_log(ctx: SeedContext, agent: dict) -> tuple:
+def _system_log(ctx: SeedContext, table: Table, agent: dict) -> None:
     r = ctx.random
     level = ctx.choice(("DEBUG", "INFO", "WARNING", "ERROR"), (35, 45, 14, 6))
     message = r.choice(LOG_LINES[level]).format(
         event=r.choice(HOOKS[:2]), name=agent["name"], n=r.randint(2, 9), model=agent["model"], wt=agent["wt"],
         slug=r.choice(TASKS), cost=_price(agent["model"], *agent["tokens"]))
     tied = r.random() < 0.6  # the rest is about the server, not one agent's workflow
-    return (ctx.uuid(), f"apps/orchestrator_3_stream/{r.choice(SOURCES)}", agent["adw"] if tied else None,
-            agent["step"] if tied else None, level, message, message.split(":")[0][:60],
-            {"agent_id": str(agent["id"])} if tied else {}, ctx.timestamp(agent["start"], agent["updated"]))
+    table.add(id=ctx.uuid(), file_path=f"apps/orchestrator_3_stream/{r.choice(SOURCES)}",
+              adw_id=agent["adw"] if tied else None, adw_step=agent["step"] if tied else None, level=level,
+              message=message, summary=message.split(":")[0][:60],
+              metadata={"agent_id": str(agent["id"])} if tied else {},
+              timestamp=ctx.timestamp(agent["start"], agent["updated"]))
 
 
 def _price(model: str, input_tokens: int, output_tokens: int) -> Decimal:

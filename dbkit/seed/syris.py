@@ -85,47 +85,33 @@ ALARMS = (  # dedupe key, severity, title
     ("approvals:stale", "info", "Approvals pending for more than 12 hours"),
     ("disk:artifacts", "warning", "Artifact store above 85% of its quota"),
 )
-COLUMNS = {  # the pipeline's tables, filled trace by trace
-    "events": ("id", "trace_id", "channel", "source", "event_type", "payload", "dedupe_key", "ingested_at"),
-    "routing_decisions": ("id", "event_id", "trace_id", "route", "reason", "decided_at"),
-    "tasks": ("id", "trace_id", "name", "status", "attempts", "next_wake_time", "created_at", "updated_at"),
-    "steps": ("id", "task_id", "seq", "name", "status", "idempotency_key", "input", "output", "started_at",
-              "finished_at"),
-    "tool_calls": ("id", "trace_id", "step_id", "tool_name", "arguments", "idempotency_key", "created_at"),
-    "tool_results": ("tool_call_id", "status", "result", "error", "completed_at"),
-    "idempotency_outcomes": ("idempotency_key", "outcome", "created_at", "expires_at"),
-    "artifacts": ("id", "ref_id", "content_type", "ciphertext", "redacted", "created_at"),
-    "audit_events": ("id", "trace_id", "timestamp", "type", "outcome", "tool_name", "ref_task_id", "summary",
-                     "payload_ref"),
-    "approvals": ("id", "trace_id", "action", "risk", "status", "requested_at", "expires_at", "decided_at",
-                  "decided_by"),
-}
+PIPELINE = ("events", "routing_decisions", "tasks", "steps", "tool_calls", "tool_results", "idempotency_outcomes",
+            "artifacts", "audit_events", "approvals")  # filled trace by trace
+UPKEEP = ("schedules", "watcher_state", "rules", "system_health", "alarms")
 
 
 def generate(ctx: SeedContext) -> list[Table]:
-    out = {name: [] for name in COLUMNS}
+    """Every syris table in load order: the pipeline's, filled trace by trace, then the upkeep tables."""
+    t = {name: Table(name) for name in PIPELINE + UPKEEP}
     history, live = 140 * ctx.scale, 24 * ctx.scale
     moments = sorted([ctx.timestamp(START, END - timedelta(days=2)) for _ in range(history)]
                      + [ctx.timestamp(END - timedelta(hours=20), END - timedelta(minutes=10)) for _ in range(live)])
     for n, at in enumerate(moments):
-        _trace(ctx, out, at, live=n >= history)
-    rules = [(i, name, cond, act, on, base + ctx.random.randint(0, 4))
-             for i, (name, cond, act, on, base) in enumerate(RULES, 1)]
-    return [
-        *(Table(name, columns, out[name]) for name, columns in COLUMNS.items()),
-        Table("schedules", ("id", "name", "cron", "interval_s", "payload", "enabled", "next_run_at", "last_run_at"),
-              _schedules(ctx)),
-        Table("watcher_state", ("watcher_id", "last_tick_at", "last_error", "error_count", "dedup_state"),
-              _watchers(ctx)),
-        Table("rules", ("id", "name", "condition", "action", "enabled", "priority"), rules),
-        *_health(ctx),
-    ]
+        _trace(ctx, t, at, live=n >= history)
+    # The upkeep tables draw from the random stream in this order, not in the order they are returned.
+    for i, (name, condition, action, enabled, base) in enumerate(RULES, 1):
+        t["rules"].add(id=i, name=name, condition=condition, action=action, enabled=enabled,
+                       priority=base + ctx.random.randint(0, 4))
+    _schedules(ctx, t["schedules"])
+    _watchers(ctx, t["watcher_state"])
+    _health(ctx, t)
+    return list(t.values())
 
 
-def _add(out: dict, table: str, *values) -> int:
-    """Append a row with the next id and return the id."""
-    row_id = len(out[table]) + 1
-    out[table].append((row_id, *values))
+def _add(table: Table, **values) -> int:
+    """Append a row with the next id (1, 2, ...: the auto-increment values, given explicitly) and return the id."""
+    row_id = len(table.rows) + 1
+    table.add(id=row_id, **values)
     return row_id
 
 
@@ -133,18 +119,20 @@ def _ms(ctx: SeedContext, low: int, high: int) -> timedelta:
     return timedelta(milliseconds=ctx.random.randint(low, high))
 
 
-def _artifact(ctx: SeedContext, out: dict, content_type: str, at, redacted: bool) -> str:
+def _artifact(ctx: SeedContext, t: dict[str, Table], content_type: str, at, redacted: bool) -> str:
     ref = f"art_{ctx.random.getrandbits(64):016x}"
     sealed = ctx.random.randbytes(12 + ctx.random.randint(64, 1500) + 16)  # AES-GCM's shape: nonce, body, tag
-    _add(out, "artifacts", ref, content_type, sealed, redacted, at)
+    _add(t["artifacts"], ref_id=ref, content_type=content_type, ciphertext=sealed, redacted=redacted, created_at=at)
     return ref
 
 
-def _audit(out: dict, trace: str, when, kind: str, outcome: str, tool=None, task=None, summary=None, ref=None):
-    _add(out, "audit_events", trace, when, kind, outcome, tool, task, summary, ref)
+def _audit(t: dict[str, Table], trace: str, when, kind: str, outcome: str, tool=None, task=None, summary=None,
+           ref=None) -> None:
+    _add(t["audit_events"], trace_id=trace, timestamp=when, type=kind, outcome=outcome, tool_name=tool,
+         ref_task_id=task, summary=summary, payload_ref=ref)
 
 
-def _trace(ctx: SeedContext, out: dict, at, *, live: bool) -> None:
+def _trace(ctx: SeedContext, t: dict[str, Table], at, *, live: bool) -> None:
     r = ctx.random
     event_type = ctx.choice(list(EVENT_TYPES), EVENT_WEIGHTS)
     channel, sources, route, task_name, plan = EVENT_TYPES[event_type]
@@ -158,16 +146,18 @@ def _trace(ctx: SeedContext, out: dict, at, *, live: bool) -> None:
         "cron": {"schedule": "daily-digest", "fired_at": at.isoformat()},
     }[channel]
     dedupe = None if channel == "cron" or r.random() < 0.08 else f"{source}:{tag}"  # cron firings are never deduped
-    event_id = _add(out, "events", trace, channel, source, event_type, payload, dedupe, at)
-    raw = _artifact(ctx, out, "message/rfc822" if channel == "email" else "application/json", at, channel == "email")
-    _audit(out, trace, at, "event.ingested", "success", summary=f"{channel} {event_type} from {source}", ref=raw)
+    event_id = _add(t["events"], trace_id=trace, channel=channel, source=source, event_type=event_type,
+                    payload=payload, dedupe_key=dedupe, ingested_at=at)
+    raw = _artifact(ctx, t, "message/rfc822" if channel == "email" else "application/json", at, channel == "email")
+    _audit(t, trace, at, "event.ingested", "success", summary=f"{channel} {event_type} from {source}", ref=raw)
     decided = at + _ms(ctx, 15, 400)
     dropped = not live and r.random() < 0.1
     reason = r.choice(DROP_REASONS) if dropped else f"rule matched: event_type = {event_type}"
-    _add(out, "routing_decisions", event_id, trace, "drop" if dropped else route, reason, decided)
-    _audit(out, trace, decided, "routing.decided", "success", summary=f"route {'drop' if dropped else route}: {reason}")
+    _add(t["routing_decisions"], event_id=event_id, trace_id=trace, route="drop" if dropped else route, reason=reason,
+         decided_at=decided)
+    _audit(t, trace, decided, "routing.decided", "success", summary=f"route {'drop' if dropped else route}: {reason}")
     if not dropped:
-        _task(ctx, out, trace, task_name, [(*step.split(":"), None)[:2] for step in plan], decided + _ms(ctx, 5, 200),
+        _task(ctx, t, trace, task_name, [(*step.split(":"), None)[:2] for step in plan], decided + _ms(ctx, 5, 200),
               live)
 
 
@@ -187,10 +177,10 @@ def _outcome(ctx: SeedContext, plan, live: bool) -> tuple[str | None, str, int |
     return approval, kind, 0 if kind == "pending" else None if kind == "succeeded" else r.randrange(1, len(plan))
 
 
-def _task(ctx: SeedContext, out: dict, trace: str, name: str, plan, created, live: bool) -> None:
+def _task(ctx: SeedContext, t: dict[str, Table], trace: str, name: str, plan, created, live: bool) -> None:
     r = ctx.random
-    task_id = len(out["tasks"]) + 1
-    _audit(out, trace, created, "task.created", "success", task=task_id, summary=name)
+    task_id = len(t["tasks"].rows) + 1  # the task's row is added last, once its steps say how it ended
+    _audit(t, trace, created, "task.created", "success", task=task_id, summary=name)
     approval, kind, stop = _outcome(ctx, plan, live)
     status = "waiting" if kind == "backoff" else kind
     moment, attempts, wake = created + _ms(ctx, 10, 3000), 1, None
@@ -198,12 +188,13 @@ def _task(ctx: SeedContext, out: dict, trace: str, name: str, plan, created, liv
         key, given = f"{trace}:{task_id}:{seq}:{step}" if tool else None, {"trace_id": trace, "seq": seq}
         if stop is not None and (seq - 1 > stop or (seq - 1 == stop and kind == "pending")):
             if status in ("running", "waiting", "pending"):  # not reached yet; failed and cancelled tasks end here
-                _add(out, "steps", task_id, seq, step, "pending", key, given, None, None, None)
+                _add(t["steps"], task_id=task_id, seq=seq, name=step, status="pending", idempotency_key=key,
+                     input=given, output=None, started_at=None, finished_at=None)
             continue
-        started, step_id = moment, len(out["steps"]) + 1
+        started, step_id = moment, len(t["steps"].rows) + 1
         step_status, output = "succeeded", {"ok": True}
         if approval and step in RISKY:
-            moment, step_status, wake = _approval(ctx, out, trace, task_id, name, step, tool, approval, moment)
+            moment, step_status, wake = _approval(ctx, t, trace, task_id, name, step, tool, approval, moment)
             output = {"ok": True} if step_status == "succeeded" else None
         if step_status == "succeeded" and tool:
             results = ["ok"]
@@ -214,7 +205,7 @@ def _task(ctx: SeedContext, out: dict, trace: str, name: str, plan, created, liv
             elif r.random() < 0.1:
                 results = [ctx.choice(("error", "timeout"), (3, 1)), "ok"]  # one retry, same idempotency key
             for result in results:
-                moment = _call(ctx, out, trace, step_id, tool, key, moment, result, task_id)
+                moment = _call(ctx, t, trace, step_id, tool, key, moment, result, task_id)
             attempts = max(attempts, len(results))
             if results[-1] != "ok":
                 step_status, output = {"failed": "failed", "running": "running", "backoff": "waiting"}[kind], None
@@ -224,76 +215,77 @@ def _task(ctx: SeedContext, out: dict, trace: str, name: str, plan, created, liv
             output = {"label": r.choice(("billing", "scheduling", "support", "newsletter")),
                       "confidence": round(r.uniform(0.6, 1), 2)}
         finished = moment if step_status in ("succeeded", "failed", "cancelled") else None
-        _add(out, "steps", task_id, seq, step, step_status, key, given, output, started, finished)
+        _add(t["steps"], task_id=task_id, seq=seq, name=step, status=step_status, idempotency_key=key, input=given,
+             output=output, started_at=started, finished_at=finished)
         moment += _ms(ctx, 5, 500)
     if status in ("succeeded", "failed", "cancelled"):
         outcome = "success" if status == "succeeded" else "denied" if approval == "denied" else "failure"
-        _audit(out, trace, moment, f"task.{status}", outcome, task=task_id,
+        _audit(t, trace, moment, f"task.{status}", outcome, task=task_id,
                summary=f"{name} {status} after {attempts} attempt(s)")
-    out["tasks"].append((task_id, trace, name, status, attempts, wake, created, moment))
+    t["tasks"].add(id=task_id, trace_id=trace, name=name, status=status, attempts=attempts, next_wake_time=wake,
+                   created_at=created, updated_at=moment)
 
 
-def _approval(ctx: SeedContext, out: dict, trace: str, task_id: int, name: str, step: str, tool: str, status: str,
-              moment):
+def _approval(ctx: SeedContext, t: dict[str, Table], trace: str, task_id: int, name: str, step: str, tool: str,
+              status: str, moment):
     """Request an approval for a risky step; return (moment after, the step's status, its wake time)."""
     expires = moment + timedelta(hours=24)
     decided = {"pending": None, "expired": expires}.get(status, moment + _ms(ctx, 60_000, 7_200_000))
     decider = None if not decided else "system" if status == "expired" else ctx.random.choice(APPROVERS)
-    _add(out, "approvals", trace, f"{tool}: {step.replace('_', ' ')} for {name}", RISKY[step], status, moment,
-         expires, decided, decider)
-    _audit(out, trace, moment, "approval.requested", "success", tool, task_id,
+    _add(t["approvals"], trace_id=trace, action=f"{tool}: {step.replace('_', ' ')} for {name}", risk=RISKY[step],
+         status=status, requested_at=moment, expires_at=expires, decided_at=decided, decided_by=decider)
+    _audit(t, trace, moment, "approval.requested", "success", tool, task_id,
            f"{step} needs {RISKY[step]}-risk approval")
     if status == "pending":
         return moment, "waiting", expires
     outcome = {"approved": "success", "denied": "denied"}.get(status, "failure")
-    _audit(out, trace, decided, f"approval.{status}", outcome, tool, task_id, f"by {decider}")
+    _audit(t, trace, decided, f"approval.{status}", outcome, tool, task_id, f"by {decider}")
     return decided, "succeeded" if status == "approved" else "cancelled", None
 
 
-def _call(ctx: SeedContext, out: dict, trace: str, step_id: int, tool: str, key, at, result, task_id: int):
+def _call(ctx: SeedContext, t: dict[str, Table], trace: str, step_id: int, tool: str, key, at, result, task_id: int):
     """One tool call, its result (none while in flight), its audit row and, when it worked, its idempotency outcome."""
     r = ctx.random
     arguments = {**TOOL_ARGS[tool], "request_id": f"req_{r.getrandbits(40):010x}"}
-    call_id = _add(out, "tool_calls", trace, step_id, tool, arguments, key, at)
+    call_id = _add(t["tool_calls"], trace_id=trace, step_id=step_id, tool_name=tool, arguments=arguments,
+                   idempotency_key=key, created_at=at)
     if result is None:
         return at
     done = at + (timedelta(seconds=30) if result == "timeout" else _ms(ctx, 80, 9000))
     value = {"ok": True, "id": f"{tool.split('.')[0]}_{r.getrandbits(32):08x}"} if result == "ok" else None
     error = None if result == "ok" else r.choice(ERRORS[result])
-    out["tool_results"].append((call_id, result, value, error, done))
+    t["tool_results"].add(tool_call_id=call_id, status=result, result=value, error=error, completed_at=done)
     ref = None
     if result == "ok" and r.random() < 0.4:  # the call's full input and output, sealed
-        ref = _artifact(ctx, out, "application/json", done, tool.startswith("gmail"))
-    _audit(out, trace, done, "tool.call", "success" if result == "ok" else "failure", tool, task_id,
+        ref = _artifact(ctx, t, "application/json", done, tool.startswith("gmail"))
+    _audit(t, trace, done, "tool.call", "success" if result == "ok" else "failure", tool, task_id,
            f"{tool} {result}" + (f": {error}" if error else ""), ref)
     if result == "ok" and key:
         outcome = {"status": "ok", "tool_call_id": call_id, "result": value}
-        out["idempotency_outcomes"].append((key, outcome, done, done + timedelta(days=30)))
+        t["idempotency_outcomes"].add(idempotency_key=key, outcome=outcome, created_at=done,
+                                      expires_at=done + timedelta(days=30))
     return done + _ms(ctx, 5, 200)
 
 
-def _schedules(ctx: SeedContext) -> list[tuple]:
-    rows = []
+def _schedules(ctx: SeedContext, table: Table) -> None:
     for i, (name, cron, interval, period, enabled) in enumerate(SCHEDULES, 1):
         last = END - timedelta(seconds=ctx.random.uniform(0, period))
-        rows.append((i, name, cron, interval, {"task": name.replace("-", "_")}, enabled,
-                     last + timedelta(seconds=period) if enabled else None, last))
-    return rows
+        table.add(id=i, name=name, cron=cron, interval_s=interval, payload={"task": name.replace("-", "_")},
+                  enabled=enabled, next_run_at=last + timedelta(seconds=period) if enabled else None, last_run_at=last)
 
 
-def _watchers(ctx: SeedContext) -> list[tuple]:
-    r, rows = ctx.random, []
+def _watchers(ctx: SeedContext, table: Table) -> None:
+    r = ctx.random
     for watcher in WATCHERS:
         errors = ctx.choice((0, 0, 0, 1, 4))
         seen = {"cursor": f"{r.getrandbits(48):012x}", "seen": [f"{r.getrandbits(32):08x}" for _ in range(3)]}
-        rows.append((watcher, END - _ms(ctx, 1000, 120_000), r.choice(ERRORS["error"]) if errors else None, errors,
-                     seen))
-    return rows
+        table.add(watcher_id=watcher, last_tick_at=END - _ms(ctx, 1000, 120_000),
+                  last_error=r.choice(ERRORS["error"]) if errors else None, error_count=errors, dedup_state=seen)
 
 
-def _health(ctx: SeedContext) -> list[Table]:
+def _health(ctx: SeedContext, t: dict[str, Table]) -> None:
     """Heartbeats every 30 minutes up to END, and alarms: resolved history plus at most one open per key."""
-    r, health, alarms = ctx.random, [], []
+    r, health, alarms = ctx.random, t["system_health"], t["alarms"]
     active = r.sample(range(len(ALARMS)), 2)  # the first is open, the second open or acknowledged
     ticks = 60 * ctx.scale
     for k in range(ticks):
@@ -303,14 +295,13 @@ def _health(ctx: SeedContext) -> list[Table]:
             status = "degraded" if sick else ctx.choice(("ok", "degraded", "down"), (96, 3, 1))
             details = {"latency_ms": r.randint(4000, 12000) if sick else r.randint(20, 900),
                        "queue_depth": r.randint(0, 40)}
-            health.append((len(health) + 1, at, component, status, details))
+            _add(health, recorded_at=at, component=component, status=status, details=details)
     for i, (key, severity, title) in enumerate(ALARMS):
         for _ in range(r.randint(1, 3)):
             opened = ctx.timestamp(START, END - timedelta(days=7))
-            alarms.append((len(alarms) + 1, key, severity, "resolved", title, opened,
-                           ctx.after(opened, max_seconds=6 * 3600)))
+            _add(alarms, dedupe_key=key, severity=severity, status="resolved", title=title, opened_at=opened,
+                 resolved_at=ctx.after(opened, max_seconds=6 * 3600))
         if i in active:
             status = "open" if i == active[0] or r.random() < 0.5 else "acknowledged"
-            alarms.append((len(alarms) + 1, key, severity, status, title, END - _ms(ctx, 600_000, 10_000_000), None))
-    return [Table("system_health", ("id", "recorded_at", "component", "status", "details"), health),
-            Table("alarms", ("id", "dedupe_key", "severity", "status", "title", "opened_at", "resolved_at"), alarms)]
+            _add(alarms, dedupe_key=key, severity=severity, status=status, title=title,
+                 opened_at=END - _ms(ctx, 600_000, 10_000_000), resolved_at=None)
