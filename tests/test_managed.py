@@ -1,0 +1,121 @@
+"""Any server, as an ordinary user: the managed-PostgreSQL case, on a second embedded cluster of its own.
+
+The kit's role there is what a managed service gives: LOGIN with a password over TCP, CREATEDB and
+CREATEROLE, owner of its database, no superuser and no BYPASSRLS; an administrator enabled `vector`.
+Migrate, seed, explore, check, diagrams and the app path must all work through that URL.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import psycopg
+import pytest
+from kit_fixtures import cli_process
+
+from dbkit import check, db, diagram, explore, server
+from dbkit.migrate import migrate
+from dbkit.seed import seed
+
+pytestmark = pytest.mark.servers
+PASSWORD = "kit-Secret-42"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def hashing():
+    """Hashing embeddings: what these tests check is rights, not what the vectors mean (and MiniLM is slow)."""
+    from dbkit import embed
+
+    saved = embed.embedder
+    embed.embedder = lambda: embed.HashingEmbedder("tests of rights")
+    yield
+    embed.embedder = saved
+
+
+@pytest.fixture(scope="module")
+def managed():
+    parent = Path(tempfile.mkdtemp(prefix="dbkit-managed-"))
+    parent.chmod(0o755)
+    directory = parent / "pg"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    current = server.up(port=port, directory=directory)
+    with psycopg.connect(current.url.replace("/dbkit?", "/postgres?"), autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE kit LOGIN PASSWORD '{PASSWORD}' CREATEDB CREATEROLE")
+        admin.execute("CREATE DATABASE kitdb OWNER kit")
+    with psycopg.connect(current.url.replace("/dbkit?", "/kitdb?"), autocommit=True) as admin:
+        admin.execute("CREATE EXTENSION vector")  # what the administrator of a managed server does
+    yield f"postgresql://kit:{PASSWORD}@127.0.0.1:{port}/kitdb"
+    db.forget()
+    server.down(directory)
+    subprocess.run(["rm", "-rf", str(parent)], check=False)
+
+
+def test_the_role_is_ordinary(managed):
+    with psycopg.connect(managed) as conn:
+        assert conn.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user").fetchone() == (False, False)
+
+
+def test_migrate_seed_explore_and_check_as_an_ordinary_user(managed):
+    applied = migrate(managed)
+    assert len(applied) >= 30
+    loaded = seed(managed)
+    assert set(loaded) == {"iris", "ibex_core", "orchestrator", "myloware", "syris"} and all(loaded.values())
+    assert check.differences(managed) == {s: [] for s in loaded}
+    counts = explore.tables("iris", url=managed)
+    assert counts["rows"].sum() == loaded["iris"]
+    reader = explore.query("SELECT current_user AS role, current_setting('transaction_read_only') AS ro", url=managed).iloc[0]
+    assert (reader["role"], reader["ro"]) == ("dbkit_reader", "on")
+    assert "erDiagram" in diagram.mermaid("ibex_core", managed)
+
+
+def test_row_level_security_binds_a_reader_that_may_not_bypass_it(managed):
+    """Without BYPASSRLS to hand out, the reader sees what the policies let it see: nothing without an org."""
+    migrate(managed)
+    org = explore.query("SELECT count(*) AS n FROM ibex_core.memories", url=managed)
+    assert int(org["n"].iloc[0]) == 0
+    org, memories = _first_org()
+    scoped = explore.query("SELECT count(*) AS n FROM ibex_core.memories", url=managed, settings={"app.current_org_id": str(org)})
+    assert int(scoped["n"].iloc[0]) == memories > 0
+    with psycopg.connect(managed) as conn:  # the kit's own role owns the tables, and FORCE binds owners too
+        assert conn.execute("SELECT count(*) FROM ibex_core.memories").fetchone()[0] == 0
+
+
+def _first_org():
+    """The first seeded organization and its memory count: the seed is deterministic, so they are known."""
+    from dbkit.embed import HashingEmbedder
+    from dbkit.seed import SeedContext
+    from dbkit.seed.ibex import generate
+
+    tables = {t.name: t for t in generate(SeedContext("ibex_core", embed=HashingEmbedder().embed))}
+    org = tables["organizations"].rows[0]["id"]
+    return org, sum(1 for m in tables["memories"].rows if m["org_id"] == org)
+
+
+def test_the_app_and_tenant_roles_log_in_with_derived_passwords(managed):
+    import sqlalchemy as sa
+
+    from dbkit.rls import app_engine, org_session, tenant_engine
+
+    migrate(managed)
+    seed(managed, ["ibex"], if_needed=True)
+    org, memories = _first_org()  # nobody but a BYPASSRLS role may list the organizations here
+    for engine in (app_engine(managed), tenant_engine(org, managed)):
+        try:
+            with org_session(engine, org) as session:
+                who = session.execute(sa.text("SELECT session_user")).scalar()
+                assert who == "ibex_app" or who.startswith("ibex_org_")
+                assert session.execute(sa.text("SELECT count(*) FROM ibex_core.memories")).scalar() == memories
+        finally:
+            engine.dispose()
+
+
+def test_the_cli_works_through_the_url_and_never_prints_the_password(managed):
+    done = cli_process("status", "--url", managed)
+    assert done.code == 0 and "up to date" in done.stdout and PASSWORD not in done.stdout + done.stderr
+    bad = cli_process("migrate", "--url", managed.replace(PASSWORD, "wrong"))
+    assert bad.code == 1 and len(bad.lines) == 1 and "password authentication failed" in bad.stderr and PASSWORD not in bad.stderr
