@@ -1,7 +1,8 @@
 """Open SQLite databases the way SYRIS (seed 004) requires: its four PRAGMAs on every connection.
 
 PRAGMAs are per connection (only journal_mode=WAL is remembered in the file), so both ways in
-apply all of `PRAGMAS` each time a connection opens:
+apply all of `PRAGMAS` each time a connection opens (the seed's four, and `recursive_triggers`, so
+that the append-only audit log refuses REPLACE as it refuses DELETE):
 
 - `connect(path)`: a `sqlite3.Connection` in autocommit mode (`isolation_level=None`); the
   migration runner issues BEGIN/COMMIT itself, one transaction per file.
@@ -23,6 +24,7 @@ PRAGMAS: tuple[tuple[str, str], ...] = (
     ("synchronous", "NORMAL"),  # safe with WAL, which already provides crash safety
     ("foreign_keys", "ON"),  # SQLite ignores REFERENCES unless this is on
     ("busy_timeout", "5000"),  # ms to wait for a lock instead of "database is locked"
+    ("recursive_triggers", "ON"),  # REPLACE's implicit delete fires DELETE triggers (append-only tables)
 )
 
 

@@ -49,7 +49,7 @@ def lite(tmp_path):
     assert [m.name for m in applied] == [
         "0001_events.sql", "0002_tasks.sql", "0003_tools.sql", "0004_audit.sql",
         "0005_audit_append_only.sqlite.sql", "0006_approvals.sql", "0007_automation.sql",
-        "0008_health.sql",
+        "0008_health.sql", "0009_audit_no_replace.sqlite.sql",
     ]  # fmt: skip
     conn = sqlite.connect(path)
     yield conn

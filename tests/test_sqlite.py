@@ -1,4 +1,4 @@
-"""dbkit.sqlite: the seed's four PRAGMAs on every connection, through sqlite3 and SQLAlchemy."""
+"""dbkit.sqlite: the seed's four PRAGMAs (and recursive_triggers) on every connection, through sqlite3 and SQLAlchemy."""
 
 from __future__ import annotations
 
@@ -10,19 +10,20 @@ import sqlalchemy as sa
 from dbkit import sqlite
 
 # What each PRAGMA reads back as once applied (synchronous NORMAL is 1).
-EXPECTED = {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "busy_timeout": 5000}
+EXPECTED = {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "busy_timeout": 5000, "recursive_triggers": 1}
 
 
 def _pragmas(execute) -> dict:
     return {name: execute(f"PRAGMA {name}") for name in EXPECTED}
 
 
-def test_pragmas_are_the_seeds_four():
+def test_pragmas_are_the_seeds_four_and_recursive_triggers():
     assert dict(sqlite.PRAGMAS) == {
         "journal_mode": "WAL",
         "synchronous": "NORMAL",
         "foreign_keys": "ON",
         "busy_timeout": "5000",
+        "recursive_triggers": "ON",  # so REPLACE fires the append-only audit log's DELETE trigger
     }
 
 
