@@ -1,8 +1,10 @@
 """Typed SQLAlchemy 2.0 models of the `ibex_core` schema (seed 001): import them, never redefine them.
 
-The DDL lives in `sql/ibex/`; these classes mirror it name for name (constraints, indexes and
-comments included) so that `alembic.autogenerate.compare_metadata` finds no drift. Importing this
-module also imports `pgvector.sqlalchemy`, which registers the `vector` type for reflection.
+The DDL lives in `sql/ibex/`; these classes mirror it name for name (constraints and indexes)
+so that `alembic.autogenerate.compare_metadata` finds no drift. They carry no comments: those live
+only in the SQL files (`COMMENT ON`) and reach readers through the catalog (`dbkit.catalog`), from
+which `dbkit check` checks comment coverage. Importing this module also imports
+`pgvector.sqlalchemy`, which registers the `vector` type for reflection.
 """
 
 from __future__ import annotations
@@ -69,33 +71,29 @@ class Base(DeclarativeBase):
     }
 
 
-def _pk(comment: str) -> Mapped[uuid.UUID]:
-    return mapped_column(primary_key=True, server_default=func.gen_random_uuid(), comment=comment)
+def _pk() -> Mapped[uuid.UUID]:
+    return mapped_column(primary_key=True, server_default=func.gen_random_uuid())
 
 
-def _fk(target: str, ondelete: str, comment: str, *, nullable: bool = False) -> Any:
-    return mapped_column(ForeignKey(target, ondelete=ondelete), nullable=nullable, comment=comment)
+def _fk(target: str, ondelete: str, *, nullable: bool = False) -> Any:
+    return mapped_column(ForeignKey(target, ondelete=ondelete), nullable=nullable)
 
 
-def _jsonb(comment: str) -> Mapped[dict[str, Any]]:
-    return mapped_column(server_default=text("'{}'::jsonb"), comment=comment)
+def _jsonb() -> Mapped[dict[str, Any]]:
+    return mapped_column(server_default=text("'{}'::jsonb"))
 
 
-def _created_at(comment: str = "When the row was inserted.") -> Mapped[datetime]:
-    return mapped_column(server_default=func.now(), comment=comment)
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(server_default=func.now())
 
 
 def _updated_at() -> Mapped[datetime]:
     # The trigger set_updated_at() is the authority; onupdate makes the ORM expire the old value too.
-    return mapped_column(
-        server_default=func.now(),
-        onupdate=func.now(),
-        comment="When the row last changed; kept current by the set_updated_at trigger.",
-    )
+    return mapped_column(server_default=func.now(), onupdate=func.now())
 
 
 def _deleted_at() -> Mapped[datetime | None]:
-    return mapped_column(comment="Soft-delete time; NULL while the row is live.")
+    return mapped_column()
 
 
 def _one_of(column: str, values: type[enum.Enum] | tuple[str, ...], name: str) -> CheckConstraint:
@@ -110,9 +108,9 @@ def _children(target: str, back: str, **kw: Any) -> Any:
 
 
 ORG_FK = f"{SCHEMA}.organizations.id"
-COPIED_ORG = "Organization of the {}, copied here for row-level security."
 SLUG_FORMAT = "^[a-z0-9-]+$"
 EMAIL_FORMAT = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
 
 
 class Organization(Base):
@@ -124,17 +122,14 @@ class Organization(Base):
         CheckConstraint(f"slug ~ '{SLUG_FORMAT}'", name="organizations_slug_format"),
         _one_of("tier", ("free", "pro", "enterprise"), "organizations_tier_valid"),
         _one_of("status", ("active", "suspended", "cancelled", "trial"), "organizations_status_valid"),
-        {"comment": "Tenants of the memory engine; row-level security scopes every other table to one of them."},
     )
 
-    id: Mapped[uuid.UUID] = _pk("Organization id; the value of app.current_org_id under row-level security.")
-    name: Mapped[str] = mapped_column(comment="Display name of the organization.")
-    slug: Mapped[str] = mapped_column(comment="URL-safe unique handle: lowercase letters, digits and hyphens.")
-    tier: Mapped[str] = mapped_column(server_default="free", comment="Billing tier: free, pro or enterprise.")
-    status: Mapped[str] = mapped_column(
-        server_default="active", comment="Lifecycle state: active, suspended, cancelled or trial."
-    )
-    settings: Mapped[dict[str, Any]] = _jsonb("Organization-wide settings as a JSON object.")
+    id: Mapped[uuid.UUID] = _pk()
+    name: Mapped[str] = mapped_column()
+    slug: Mapped[str] = mapped_column()
+    tier: Mapped[str] = mapped_column(server_default="free")
+    status: Mapped[str] = mapped_column(server_default="active")
+    settings: Mapped[dict[str, Any]] = _jsonb()
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
     deleted_at: Mapped[datetime | None] = _deleted_at()
@@ -160,24 +155,17 @@ class User(Base):
         CheckConstraint(f"email ~ '{EMAIL_FORMAT}'", name="users_email_format"),
         _one_of("role", ("owner", "admin", "member", "viewer"), "users_role_valid"),
         _one_of("status", ("active", "invited", "suspended", "deactivated"), "users_status_valid"),
-        {"comment": "People who belong to an organization; the email is unique within it."},
     )
 
-    id: Mapped[uuid.UUID] = _pk("User id.")
-    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE", "Organization the user belongs to.")
-    email: Mapped[str] = mapped_column(comment="Login email, unique within the organization.")
-    name: Mapped[str] = mapped_column(comment="Display name of the user.")
-    role: Mapped[str] = mapped_column(
-        server_default="member", comment="Permission level: owner, admin, member or viewer."
-    )
-    status: Mapped[str] = mapped_column(
-        server_default="active", comment="Account state: active, invited, suspended or deactivated."
-    )
-    mfa_enabled: Mapped[bool] = mapped_column(
-        server_default=text("false"), comment="Whether the user has multi-factor authentication turned on."
-    )
-    last_login_at: Mapped[datetime | None] = mapped_column(comment="Time of the most recent login, if any.")
-    preferences: Mapped[dict[str, Any]] = _jsonb("Per-user interface preferences as a JSON object.")
+    id: Mapped[uuid.UUID] = _pk()
+    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE")
+    email: Mapped[str] = mapped_column()
+    name: Mapped[str] = mapped_column()
+    role: Mapped[str] = mapped_column(server_default="member")
+    status: Mapped[str] = mapped_column(server_default="active")
+    mfa_enabled: Mapped[bool] = mapped_column(server_default=text("false"))
+    last_login_at: Mapped[datetime | None] = mapped_column()
+    preferences: Mapped[dict[str, Any]] = _jsonb()
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
     deleted_at: Mapped[datetime | None] = _deleted_at()
@@ -199,34 +187,21 @@ class Agent(Base):
         CheckConstraint("total_sessions >= 0 AND total_memories >= 0", name="agents_counters_nonnegative"),
         Index("agents_created_by_idx", "created_by"),
         Index("agents_tags_idx", "tags", postgresql_using="gin"),
-        {"comment": "AI agents of an organization; sessions and memories hang off them."},
     )
 
-    id: Mapped[uuid.UUID] = _pk("Agent id.")
-    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE", "Organization that owns the agent.")
-    created_by: Mapped[uuid.UUID | None] = _fk(
-        f"{SCHEMA}.users.id", "SET NULL", "User who created the agent; NULL once that user is deleted.", nullable=True
-    )
-    name: Mapped[str] = mapped_column(comment="Display name of the agent.")
-    slug: Mapped[str] = mapped_column(comment="URL-safe handle, unique within the organization.")
-    description: Mapped[str | None] = mapped_column(comment="Free-text description of what the agent does.")
-    config: Mapped[dict[str, Any]] = _jsonb("Agent configuration (model, limits, tools) as a JSON object.")
-    status: Mapped[str] = mapped_column(
-        server_default="active", comment="Lifecycle state: active, paused, suspended or archived."
-    )
-    tags: Mapped[list[str]] = mapped_column(
-        server_default=text("'{}'::text[]"), comment="Free-form labels; GIN-indexed for array containment (@>)."
-    )
-    total_sessions: Mapped[int] = mapped_column(
-        server_default=text("0"), comment="Number of sessions the agent has run (denormalised counter)."
-    )
-    total_memories: Mapped[int] = mapped_column(
-        server_default=text("0"), comment="Number of memories the agent holds (denormalised counter)."
-    )
-    last_active_at: Mapped[datetime | None] = mapped_column(comment="Time of the agent's most recent activity.")
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb"), comment="Arbitrary extra attributes as a JSON object."
-    )
+    id: Mapped[uuid.UUID] = _pk()
+    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE")
+    created_by: Mapped[uuid.UUID | None] = _fk(f"{SCHEMA}.users.id", "SET NULL", nullable=True)
+    name: Mapped[str] = mapped_column()
+    slug: Mapped[str] = mapped_column()
+    description: Mapped[str | None] = mapped_column()
+    config: Mapped[dict[str, Any]] = _jsonb()
+    status: Mapped[str] = mapped_column(server_default="active")
+    tags: Mapped[list[str]] = mapped_column(server_default=text("'{}'::text[]"))
+    total_sessions: Mapped[int] = mapped_column(server_default=text("0"))
+    total_memories: Mapped[int] = mapped_column(server_default=text("0"))
+    last_active_at: Mapped[datetime | None] = mapped_column()
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=text("'{}'::jsonb"))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
     deleted_at: Mapped[datetime | None] = _deleted_at()
@@ -250,31 +225,22 @@ class Token(Base):
         Index("tokens_org_id_active_idx", "org_id", postgresql_where=text("NOT is_revoked")),
         Index("tokens_user_id_idx", "user_id"),
         Index("tokens_agent_id_idx", "agent_id"),
-        {"comment": "API tokens (personal, organization, service, marketplace); the plaintext is never stored."},
     )
 
-    id: Mapped[uuid.UUID] = _pk("Token id.")
-    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE", "Organization the token grants access to.")
-    user_id: Mapped[uuid.UUID | None] = _fk(
-        f"{SCHEMA}.users.id", "CASCADE", "User owning a personal token; NULL for other types.", nullable=True
-    )
-    agent_id: Mapped[uuid.UUID | None] = _fk(
-        f"{SCHEMA}.agents.id", "CASCADE", "Agent a service token is bound to, if any.", nullable=True
-    )
-    type: Mapped[str] = mapped_column(comment="Token kind: pat, org_token, service_token or marketplace.")
-    hash: Mapped[str] = mapped_column(comment="Hash of the secret, unique; the plaintext is shown once and dropped.")
-    prefix: Mapped[str] = mapped_column(comment="First characters of the secret, shown so users can recognise it.")
-    name: Mapped[str] = mapped_column(comment="Label the owner gave the token.")
-    permissions: Mapped[int] = mapped_column(BigInteger, comment="Granted permissions as a bitmap.")
-    expires_at: Mapped[datetime | None] = mapped_column(comment="Expiry time; NULL means the token never expires.")
-    is_revoked: Mapped[bool] = mapped_column(
-        server_default=text("false"), comment="Whether the token was revoked; revoked tokens are refused."
-    )
-    revoked_at: Mapped[datetime | None] = mapped_column(comment="When the token was revoked, if it was.")
-    last_used_at: Mapped[datetime | None] = mapped_column(comment="Time of the token's most recent use.")
-    use_count: Mapped[int] = mapped_column(
-        BigInteger, server_default=text("0"), comment="Number of requests authenticated with the token."
-    )
+    id: Mapped[uuid.UUID] = _pk()
+    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE")
+    user_id: Mapped[uuid.UUID | None] = _fk(f"{SCHEMA}.users.id", "CASCADE", nullable=True)
+    agent_id: Mapped[uuid.UUID | None] = _fk(f"{SCHEMA}.agents.id", "CASCADE", nullable=True)
+    type: Mapped[str] = mapped_column()
+    hash: Mapped[str] = mapped_column()
+    prefix: Mapped[str] = mapped_column()
+    name: Mapped[str] = mapped_column()
+    permissions: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    is_revoked: Mapped[bool] = mapped_column(server_default=text("false"))
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    use_count: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 
@@ -298,23 +264,18 @@ class Directive(Base):
             unique=True,
             postgresql_where=text("status = 'active'"),
         ),
-        {"comment": "Versioned directives (system instructions) for agents; at most one active version per name."},
     )
 
-    id: Mapped[uuid.UUID] = _pk("Directive version id.")
-    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE", "Organization that owns the directive.")
-    name: Mapped[str] = mapped_column(comment="Directive name, shared by all its versions.")
-    description: Mapped[str | None] = mapped_column(comment="What the directive is for.")
-    content: Mapped[str] = mapped_column(comment="The instruction text given to agents.")
-    content_hash: Mapped[str] = mapped_column(comment="Hash of content, to detect identical versions.")
-    version_number: Mapped[int] = mapped_column(comment="Version of this directive name, counting from 1.")
-    status: Mapped[str] = mapped_column(
-        server_default="draft", comment="Review state: draft, review, active, deprecated or revoked."
-    )
-    is_published: Mapped[bool] = mapped_column(
-        server_default=text("false"), comment="Whether the version is published to the marketplace."
-    )
-    tags: Mapped[list[str] | None] = mapped_column(comment="Free-form labels of the directive.")
+    id: Mapped[uuid.UUID] = _pk()
+    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE")
+    name: Mapped[str] = mapped_column()
+    description: Mapped[str | None] = mapped_column()
+    content: Mapped[str] = mapped_column()
+    content_hash: Mapped[str] = mapped_column()
+    version_number: Mapped[int] = mapped_column()
+    status: Mapped[str] = mapped_column(server_default="draft")
+    is_published: Mapped[bool] = mapped_column(server_default=text("false"))
+    tags: Mapped[list[str] | None] = mapped_column()
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
     deleted_at: Mapped[datetime | None] = _deleted_at()
@@ -342,38 +303,22 @@ class Session(Base):
         Index("sessions_user_id_idx", "user_id"),
         Index("sessions_directive_id_idx", "directive_id"),
         Index("sessions_active_heartbeat_idx", "last_heartbeat_at", postgresql_where=text("status = 'active'")),
-        {"comment": "Agent sessions; the heartbeat index finds active sessions that stopped reporting."},
     )
 
-    id: Mapped[uuid.UUID] = _pk("Session id.")
-    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE", "Organization the session runs in.")
-    agent_id: Mapped[uuid.UUID] = _fk(f"{SCHEMA}.agents.id", "CASCADE", "Agent that runs the session.")
-    user_id: Mapped[uuid.UUID | None] = _fk(
-        f"{SCHEMA}.users.id", "SET NULL", "User who started the session, if a person did.", nullable=True
-    )
-    directive_id: Mapped[uuid.UUID | None] = _fk(
-        f"{SCHEMA}.directives.id", "SET NULL", "Directive version the session follows, if any.", nullable=True
-    )
-    status: Mapped[str] = mapped_column(
-        server_default="initializing",
-        comment="Lifecycle: initializing, active, suspended, resuming, completed, failed or abandoned.",
-    )
-    started_at: Mapped[datetime] = mapped_column(server_default=func.now(), comment="When the session began.")
-    last_heartbeat_at: Mapped[datetime | None] = mapped_column(comment="Last liveness signal from the agent.")
-    completed_at: Mapped[datetime | None] = mapped_column(comment="When the session ended, whatever the outcome.")
-    checkpoint_sequence: Mapped[int] = mapped_column(
-        server_default=text("0"), comment="Sequence number of the latest checkpoint taken."
-    )
-    total_turns: Mapped[int] = mapped_column(server_default=text("0"), comment="Conversation turns so far.")
-    total_tokens_used: Mapped[int] = mapped_column(
-        BigInteger, server_default=text("0"), comment="LLM tokens consumed by the session so far."
-    )
-    loop_suspected: Mapped[bool] = mapped_column(
-        server_default=text("false"), comment="Set when the agent seems stuck repeating itself."
-    )
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb"), comment="Arbitrary extra attributes as a JSON object."
-    )
+    id: Mapped[uuid.UUID] = _pk()
+    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE")
+    agent_id: Mapped[uuid.UUID] = _fk(f"{SCHEMA}.agents.id", "CASCADE")
+    user_id: Mapped[uuid.UUID | None] = _fk(f"{SCHEMA}.users.id", "SET NULL", nullable=True)
+    directive_id: Mapped[uuid.UUID | None] = _fk(f"{SCHEMA}.directives.id", "SET NULL", nullable=True)
+    status: Mapped[str] = mapped_column(server_default="initializing")
+    started_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column()
+    completed_at: Mapped[datetime | None] = mapped_column()
+    checkpoint_sequence: Mapped[int] = mapped_column(server_default=text("0"))
+    total_turns: Mapped[int] = mapped_column(server_default=text("0"))
+    total_tokens_used: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    loop_suspected: Mapped[bool] = mapped_column(server_default=text("false"))
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=text("'{}'::jsonb"))
 
     organization: Mapped[Organization] = relationship(back_populates="sessions")
     agent: Mapped[Agent] = relationship(back_populates="sessions")
@@ -395,20 +340,17 @@ class Checkpoint(Base):
             "sequence_number >= 0 AND state_size_bytes >= 0", name="checkpoints_numbers_nonnegative"
         ),
         Index("checkpoints_org_id_idx", "org_id"),
-        {"comment": "Session snapshots; a session resumes from its latest valid checkpoint."},
     )
 
-    id: Mapped[uuid.UUID] = _pk("Checkpoint id.")
-    session_id: Mapped[uuid.UUID] = _fk(f"{SCHEMA}.sessions.id", "CASCADE", "Session the snapshot belongs to.")
-    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE", COPIED_ORG.format("session"))
-    sequence_number: Mapped[int] = mapped_column(comment="Position of the checkpoint within its session.")
-    state: Mapped[dict[str, Any]] = mapped_column(comment="The serialised session state.")
-    state_hash: Mapped[str] = mapped_column(comment="Hash of state, to verify it on resume.")
-    state_size_bytes: Mapped[int] = mapped_column(comment="Size of the serialised state in bytes.")
-    is_valid: Mapped[bool] = mapped_column(
-        server_default=text("true"), comment="False once the checkpoint is known to be corrupt or unusable."
-    )
-    created_at: Mapped[datetime] = _created_at("When the snapshot was taken.")
+    id: Mapped[uuid.UUID] = _pk()
+    session_id: Mapped[uuid.UUID] = _fk(f"{SCHEMA}.sessions.id", "CASCADE")
+    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE")
+    sequence_number: Mapped[int] = mapped_column()
+    state: Mapped[dict[str, Any]] = mapped_column()
+    state_hash: Mapped[str] = mapped_column()
+    state_size_bytes: Mapped[int] = mapped_column()
+    is_valid: Mapped[bool] = mapped_column(server_default=text("true"))
+    created_at: Mapped[datetime] = _created_at()
 
     session: Mapped[Session] = relationship(back_populates="checkpoints")
     organization: Mapped[Organization] = relationship(back_populates="checkpoints")
@@ -488,61 +430,28 @@ class Memory(Base):
         Index("memories_session_id_idx", "session_id"),
         Index("memories_superseded_by_idx", "superseded_by"),
         Index("memories_merged_into_idx", "merged_into"),
-        {
-            "comment": "Agent memories with embeddings; live rows are deduplicated by content hash"
-            " and searched by cosine distance."
-        },
     )
 
-    id: Mapped[uuid.UUID] = _pk("Memory id.")
-    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE", "Organization that owns the memory.")
-    agent_id: Mapped[uuid.UUID] = _fk(f"{SCHEMA}.agents.id", "CASCADE", "Agent the memory belongs to.")
-    session_id: Mapped[uuid.UUID | None] = _fk(
-        f"{SCHEMA}.sessions.id", "SET NULL", "Session the memory was formed in; NULL once it is deleted.", nullable=True
-    )
-    content: Mapped[str] = mapped_column(comment="The memory text, 1 to 8192 characters.")
-    content_hash: Mapped[str] = mapped_column(
-        String(64), comment="SHA-256 hex of the content; live duplicates per agent are refused."
-    )
-    embedding: Mapped[list[float]] = mapped_column(
-        Vector(384), comment="384-dimension embedding of the content, searched by cosine distance."
-    )
-    category: Mapped[MemoryCategory] = mapped_column(
-        _str_enum(MemoryCategory),
-        comment="Kind of knowledge: factual, preference, behavioral, episodic or procedural.",
-    )
-    source: Mapped[MemorySource] = mapped_column(
-        _str_enum(MemorySource),
-        server_default="extracted",
-        comment="Origin: extracted, user_provided, imported or inferred.",
-    )
-    status: Mapped[MemoryStatus] = mapped_column(
-        _str_enum(MemoryStatus),
-        server_default="active",
-        comment="Lifecycle: active, superseded, merged, archived or pending_review; only active rows are searched.",
-    )
-    confidence: Mapped[Decimal] = mapped_column(
-        Numeric(4, 3), server_default="0.800", comment="How sure the engine is that the memory is true, 0 to 1."
-    )
-    usefulness_score: Mapped[Decimal] = mapped_column(
-        Numeric(4, 3), server_default="0.500", comment="How useful the memory proved when injected, 0 to 1."
-    )
-    retrieval_count: Mapped[int] = mapped_column(
-        server_default=text("0"), comment="Number of times a search returned the memory."
-    )
-    last_retrieved_at: Mapped[datetime | None] = mapped_column(comment="When a search last returned the memory.")
-    last_injected_at: Mapped[datetime | None] = mapped_column(comment="When the memory was last put into a prompt.")
-    superseded_by: Mapped[uuid.UUID | None] = _fk(
-        f"{SCHEMA}.memories.id", "SET NULL", "Newer memory that replaced this one, if any.", nullable=True
-    )
-    merged_into: Mapped[uuid.UUID | None] = _fk(
-        f"{SCHEMA}.memories.id", "SET NULL", "Memory this one was merged into, if any.", nullable=True
-    )
-    expires_at: Mapped[datetime | None] = mapped_column(comment="Time after which the memory should be forgotten.")
+    id: Mapped[uuid.UUID] = _pk()
+    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE")
+    agent_id: Mapped[uuid.UUID] = _fk(f"{SCHEMA}.agents.id", "CASCADE")
+    session_id: Mapped[uuid.UUID | None] = _fk(f"{SCHEMA}.sessions.id", "SET NULL", nullable=True)
+    content: Mapped[str] = mapped_column()
+    content_hash: Mapped[str] = mapped_column(String(64))
+    embedding: Mapped[list[float]] = mapped_column(Vector(384))
+    category: Mapped[MemoryCategory] = mapped_column(_str_enum(MemoryCategory))
+    source: Mapped[MemorySource] = mapped_column(_str_enum(MemorySource), server_default="extracted")
+    status: Mapped[MemoryStatus] = mapped_column(_str_enum(MemoryStatus), server_default="active")
+    confidence: Mapped[Decimal] = mapped_column(Numeric(4, 3), server_default="0.800")
+    usefulness_score: Mapped[Decimal] = mapped_column(Numeric(4, 3), server_default="0.500")
+    retrieval_count: Mapped[int] = mapped_column(server_default=text("0"))
+    last_retrieved_at: Mapped[datetime | None] = mapped_column()
+    last_injected_at: Mapped[datetime | None] = mapped_column()
+    superseded_by: Mapped[uuid.UUID | None] = _fk(f"{SCHEMA}.memories.id", "SET NULL", nullable=True)
+    merged_into: Mapped[uuid.UUID | None] = _fk(f"{SCHEMA}.memories.id", "SET NULL", nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column()
     deleted_at: Mapped[datetime | None] = _deleted_at()
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb"), comment="Arbitrary extra attributes as a JSON object."
-    )
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=text("'{}'::jsonb"))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 
@@ -586,20 +495,17 @@ class MemoryVersion(Base):
             "memory_versions_operation_valid",
         ),
         Index("memory_versions_org_id_idx", "org_id"),
-        {"comment": "Append-only change history of memories; the application role may insert but not edit rows."},
     )
 
-    id: Mapped[uuid.UUID] = _pk("Version entry id.")
-    memory_id: Mapped[uuid.UUID] = _fk(f"{SCHEMA}.memories.id", "CASCADE", "Memory this entry describes.")
-    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE", COPIED_ORG.format("memory"))
-    version_num: Mapped[int] = mapped_column(comment="Version number within the memory, counting from 1.")
-    operation: Mapped[str] = mapped_column(
-        comment="What happened: created, updated, status_changed, confidence_updated, merged or deleted."
-    )
-    previous_content: Mapped[str | None] = mapped_column(comment="Content before the change, if it changed.")
-    new_content: Mapped[str | None] = mapped_column(comment="Content after the change, if it changed.")
-    change_reason: Mapped[str | None] = mapped_column(comment="Why the change was made.")
-    changed_at: Mapped[datetime] = _created_at("When the change happened.")
+    id: Mapped[uuid.UUID] = _pk()
+    memory_id: Mapped[uuid.UUID] = _fk(f"{SCHEMA}.memories.id", "CASCADE")
+    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE")
+    version_num: Mapped[int] = mapped_column()
+    operation: Mapped[str] = mapped_column()
+    previous_content: Mapped[str | None] = mapped_column()
+    new_content: Mapped[str | None] = mapped_column()
+    change_reason: Mapped[str | None] = mapped_column()
+    changed_at: Mapped[datetime] = _created_at()
 
     memory: Mapped[Memory] = relationship(back_populates="versions")
     organization: Mapped[Organization] = relationship(back_populates="memory_versions")
@@ -625,22 +531,14 @@ class MemoryRelationship(Base):
         CheckConstraint("source_memory_id <> target_memory_id", name="memory_relationships_not_self"),
         Index("memory_relationships_org_id_idx", "org_id"),
         Index("memory_relationships_target_memory_id_idx", "target_memory_id"),
-        {
-            "comment": "Typed links between memories (supersedes, contradicts, ...);"
-            " the unique key also indexes the source."
-        },
     )
 
-    id: Mapped[uuid.UUID] = _pk("Relationship id.")
-    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE", "Organization that owns both memories.")
-    source_memory_id: Mapped[uuid.UUID] = _fk(f"{SCHEMA}.memories.id", "CASCADE", "Memory the edge starts from.")
-    target_memory_id: Mapped[uuid.UUID] = _fk(f"{SCHEMA}.memories.id", "CASCADE", "Memory the edge points to.")
-    relationship_type: Mapped[str] = mapped_column(
-        comment="Edge kind: supersedes, contradicts, specializes, generalizes, merged_from or derived_from."
-    )
-    confidence: Mapped[Decimal] = mapped_column(
-        Numeric(3, 2), server_default="0.90", comment="How sure the engine is of the edge, 0 to 1."
-    )
+    id: Mapped[uuid.UUID] = _pk()
+    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE")
+    source_memory_id: Mapped[uuid.UUID] = _fk(f"{SCHEMA}.memories.id", "CASCADE")
+    target_memory_id: Mapped[uuid.UUID] = _fk(f"{SCHEMA}.memories.id", "CASCADE")
+    relationship_type: Mapped[str] = mapped_column()
+    confidence: Mapped[Decimal] = mapped_column(Numeric(3, 2), server_default="0.90")
     created_at: Mapped[datetime] = _created_at()
 
     organization: Mapped[Organization] = relationship(back_populates="memory_relationships")
@@ -659,15 +557,14 @@ class MemoryTag(Base):
     __table_args__ = (
         CheckConstraint("length(tag) > 0", name="memory_tags_tag_not_empty"),
         Index("memory_tags_org_id_tag_idx", "org_id", "tag"),
-        {"comment": "Labels on memories; one row per (memory, tag), indexed by (org, tag) for tag lookups."},
     )
 
     memory_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey(f"{SCHEMA}.memories.id", ondelete="CASCADE"), primary_key=True, comment="Memory the tag is on."
+        ForeignKey(f"{SCHEMA}.memories.id", ondelete="CASCADE"), primary_key=True
     )
-    tag: Mapped[str] = mapped_column(primary_key=True, comment="The label text.")
-    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE", COPIED_ORG.format("memory"))
-    created_at: Mapped[datetime] = _created_at("When the tag was attached.")
+    tag: Mapped[str] = mapped_column(primary_key=True)
+    org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE")
+    created_at: Mapped[datetime] = _created_at()
 
     memory: Mapped[Memory] = relationship(back_populates="tags")
     organization: Mapped[Organization] = relationship(back_populates="memory_tags")

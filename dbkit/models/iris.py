@@ -1,4 +1,8 @@
-"""SQLAlchemy models of the IRIS schema (seed 000), matching sql/iris/ with no drift."""
+"""SQLAlchemy models of the IRIS schema (seed 000), matching sql/iris/ with no drift.
+
+The models carry no comments: they live only in the SQL files (`COMMENT ON`) and reach readers
+through the catalog (`dbkit.catalog`), from which `dbkit check` checks comment coverage.
+"""
 
 from __future__ import annotations
 
@@ -38,19 +42,18 @@ class Base(DeclarativeBase):
     metadata = MetaData(schema="iris")
 
 
-def _pk(comment: str) -> Mapped[uuid.UUID]:
-    return mapped_column(
-        UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()"), comment=comment
-    )
+def _pk() -> Mapped[uuid.UUID]:
+    return mapped_column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()"))
 
 
-def _created(comment: str) -> Mapped[datetime | None]:
-    return mapped_column(_TZ, server_default=text("now()"), comment=comment)
+def _created() -> Mapped[datetime | None]:
+    return mapped_column(_TZ, server_default=text("now()"))
 
 
 def _typeof(table: str, column: str, json_type: str) -> CheckConstraint:
     """CHECK that a jsonb column holds an array or object; NULL passes, as for any CHECK."""
     return CheckConstraint(f"jsonb_typeof({column}) = '{json_type}'", name=f"ck_{table}_{column}_{json_type}")
+
 
 
 class Sprite(Base):
@@ -70,32 +73,20 @@ class Sprite(Base):
         Index("idx_sprites_name", "name"),
         Index("idx_sprites_fingerprint", "fingerprint_hash"),
         Index("idx_sprites_capabilities", "capabilities", postgresql_using="gin"),
-        {"comment": "Registered sprites: named, versioned agents with a role, capabilities, "
-                    "a system prompt and a content fingerprint."},
     )
 
-    id: Mapped[uuid.UUID] = _pk("Server-generated sprite identifier.")
-    name: Mapped[str] = mapped_column(
-        String, comment="Unique sprite name in the SOL-FORGE pattern, e.g. SOL-FORGE-ARCHITECT.")
-    version: Mapped[str] = mapped_column(String, comment=(
-        "Semantic version of the sprite definition (MAJOR.MINOR.PATCH, optional -prerelease and +build)."))
-    role: Mapped[str] = mapped_column(String, comment=(
-        "One of the six sprite roles: architect, builder, reviewer, tester, guardian, scribe."))
-    capabilities: Mapped[JSONArray] = mapped_column(JSONB, comment=(
-        "JSON array of capability objects {name, description, params}; GIN-indexed for @> queries."))
-    system_prompt: Mapped[str] = mapped_column(
-        Text, comment="System prompt given to the sprite, at most 65,536 characters.")
-    protected: Mapped[bool | None] = mapped_column(Boolean, server_default=text("false"), comment=(
-        "True when the sprite may not be modified or removed by ordinary operations."))
-    gate_authority: Mapped[bool | None] = mapped_column(Boolean, server_default=text("false"), comment=(
-        "True when the sprite may pass or veto gates in a chain."))
-    sprite_metadata: Mapped[JSONObject] = mapped_column(
-        JSONB, comment="JSON object with authorship, tags and timestamps.")
-    fingerprint_algorithm: Mapped[str] = mapped_column(
-        String, comment="Hash algorithm of the fingerprint: blake3 or sha256.")
-    fingerprint_hash: Mapped[str] = mapped_column(
-        String, comment="Content fingerprint as 64 lowercase hex characters; indexed for lookups.")
-    created: Mapped[datetime | None] = _created("When the sprite row was created (server default now()).")
+    id: Mapped[uuid.UUID] = _pk()
+    name: Mapped[str] = mapped_column(String)
+    version: Mapped[str] = mapped_column(String)
+    role: Mapped[str] = mapped_column(String)
+    capabilities: Mapped[JSONArray] = mapped_column(JSONB)
+    system_prompt: Mapped[str] = mapped_column(Text)
+    protected: Mapped[bool | None] = mapped_column(Boolean, server_default=text("false"))
+    gate_authority: Mapped[bool | None] = mapped_column(Boolean, server_default=text("false"))
+    sprite_metadata: Mapped[JSONObject] = mapped_column(JSONB)
+    fingerprint_algorithm: Mapped[str] = mapped_column(String)
+    fingerprint_hash: Mapped[str] = mapped_column(String)
+    created: Mapped[datetime | None] = _created()
 
 
 class Council(Base):
@@ -107,20 +98,15 @@ class Council(Base):
         _typeof("councils", "rules", "array"),
         _typeof("councils", "council_metadata", "object"),
         Index("idx_councils_domain", "domain"),
-        {"comment": "Councils: a domain namespace grouping sprites, their gate agents and the rules "
-                    "they follow."},
     )
 
-    id: Mapped[uuid.UUID] = _pk("Server-generated council identifier.")
-    domain: Mapped[str] = mapped_column(String, comment="Unique namespace identifier of the council.")
-    sprites: Mapped[JSONArray] = mapped_column(JSONB, comment="JSON array of the member sprite UUIDs.")
-    gate_agents: Mapped[JSONArray] = mapped_column(
-        JSONB, comment="JSON array of the UUIDs of sprites acting as gate agents.")
-    rules: Mapped[JSONArray | None] = mapped_column(
-        JSONB, comment="Optional JSON array of rule objects the council enforces.")
-    council_metadata: Mapped[JSONObject | None] = mapped_column(
-        JSONB, comment="Optional JSON object with additional council metadata.")
-    created_at: Mapped[datetime | None] = _created("When the council row was created (server default now()).")
+    id: Mapped[uuid.UUID] = _pk()
+    domain: Mapped[str] = mapped_column(String)
+    sprites: Mapped[JSONArray] = mapped_column(JSONB)
+    gate_agents: Mapped[JSONArray] = mapped_column(JSONB)
+    rules: Mapped[JSONArray | None] = mapped_column(JSONB)
+    council_metadata: Mapped[JSONObject | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime | None] = _created()
 
     chains: Mapped[list[Chain]] = relationship(
         back_populates="council", cascade="all, delete-orphan", passive_deletes=True
@@ -134,21 +120,15 @@ class Chain(Base):
         _typeof("chains", "gates", "array"),
         CheckConstraint(f"timeout ~ '{_ISO8601_DURATION}'", name="ck_chains_timeout_iso8601"),
         Index("idx_chains_council_id", "council_id"),
-        {"comment": "Chains: ordered steps and gates that a council executes."},
     )
 
-    id: Mapped[uuid.UUID] = _pk("Server-generated chain identifier.")
-    council_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("councils.id", ondelete="CASCADE"),
-        comment="Owning council (foreign key to councils.id, cascades on delete).")
-    name: Mapped[str] = mapped_column(String, comment="Human-readable chain name.")
-    steps: Mapped[JSONArray] = mapped_column(
-        JSONB, comment="JSON array of ChainStep objects, in execution order.")
-    gates: Mapped[JSONArray | None] = mapped_column(
-        JSONB, comment="Optional JSON array of Gate objects evaluated between steps.")
-    timeout: Mapped[str | None] = mapped_column(
-        String, comment="Optional ISO 8601 duration bounding the chain run, e.g. PT5M.")
-    created_at: Mapped[datetime | None] = _created("When the chain row was created (server default now()).")
+    id: Mapped[uuid.UUID] = _pk()
+    council_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("councils.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String)
+    steps: Mapped[JSONArray] = mapped_column(JSONB)
+    gates: Mapped[JSONArray | None] = mapped_column(JSONB)
+    timeout: Mapped[str | None] = mapped_column(String)
+    created_at: Mapped[datetime | None] = _created()
 
     council: Mapped[Council] = relationship(back_populates="chains")
 
@@ -166,28 +146,18 @@ class ExecutionHistory(Base):
         Index("idx_exec_history_council_id", "council_id"),
         Index("idx_exec_history_chain_id", "chain_id"),
         Index("idx_exec_history_status", "status"),
-        {"comment": "One row per finished chain execution; deliberately without foreign keys so history "
-                    "survives deletions."},
     )
 
-    id: Mapped[uuid.UUID] = _pk("Server-generated execution identifier.")
-    council_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), comment="Council that ran the chain (not a foreign key).")
-    chain_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), comment="Chain that was executed (not a foreign key).")
-    status: Mapped[str] = mapped_column(
-        String, comment="Outcome of the execution: completed, failed or vetoed.")
-    started_at: Mapped[datetime] = mapped_column(_TZ, comment="When the execution started.")
-    completed_at: Mapped[datetime | None] = mapped_column(
-        _TZ, comment="When the execution ended, if it did; never before started_at.")
-    duration_ms: Mapped[int | None] = mapped_column(
-        Integer, comment="Total duration in milliseconds, never negative.")
-    steps: Mapped[JSONArray | None] = mapped_column(JSONB, comment="JSON array of per-step results.")
-    gates: Mapped[JSONArray | None] = mapped_column(JSONB, comment="JSON array of gate evaluations.")
-    input_data: Mapped[JSONObject | None] = mapped_column(
-        JSONB, comment="Optional JSON input the chain was run with.")
-    output_data: Mapped[JSONObject | None] = mapped_column(
-        JSONB, comment="Optional JSON output the chain produced.")
-    error_message: Mapped[str | None] = mapped_column(
-        Text, comment="Failure reason when the execution failed or was vetoed.")
-    created_at: Mapped[datetime | None] = _created("When the history row was written (server default now()).")
+    id: Mapped[uuid.UUID] = _pk()
+    council_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    chain_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    status: Mapped[str] = mapped_column(String)
+    started_at: Mapped[datetime] = mapped_column(_TZ)
+    completed_at: Mapped[datetime | None] = mapped_column(_TZ)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    steps: Mapped[JSONArray | None] = mapped_column(JSONB)
+    gates: Mapped[JSONArray | None] = mapped_column(JSONB)
+    input_data: Mapped[JSONObject | None] = mapped_column(JSONB)
+    output_data: Mapped[JSONObject | None] = mapped_column(JSONB)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime | None] = _created()
