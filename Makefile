@@ -3,6 +3,7 @@ PYTHON ?= python3
 UV_VERSION := 0.13.8
 UV := .tools/bin/uv
 VENV := .venv
+MERMAID := .tools/mermaid/.installed
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
@@ -14,7 +15,14 @@ lab: install  ## start the database, migrate, open JupyterLab on notebooks/ (pri
 test: install  ## the whole suite, notebooks included
 	$(VENV)/bin/python -m pytest
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(MERMAID)
+
+# The real Mermaid parser for the diagram tests (Node's npm; skipped with a note where there is none).
+$(MERMAID): tests/mermaid/package.json tests/mermaid/package-lock.json tests/mermaid/parse.mjs
+	@if command -v npm >/dev/null 2>&1; then \
+		mkdir -p .tools/mermaid && cp tests/mermaid/package.json tests/mermaid/package-lock.json tests/mermaid/parse.mjs .tools/mermaid/ && \
+		(cd .tools/mermaid && npm ci --no-audit --no-fund --loglevel=error >/dev/null) && touch $@; \
+	else echo "npm not found: the Mermaid parser tests will be skipped"; fi
 
 up: install
 	$(VENV)/bin/dbkit up
