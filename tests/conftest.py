@@ -1,30 +1,39 @@
-"""One PostgreSQL for the whole test session: DATABASE_URL if set, else an embedded server in a temp dir.
+"""One PostgreSQL for the whole run: DATABASE_URL if set, else an embedded server in a temp dir.
 
-Each test that needs a database gets a fresh one (`fresh_db`) or the shared, fully migrated one
-(`migrated_db`), so the suite runs unchanged against any server where its user may CREATE DATABASE.
+Databases, cheapest first:
+- `fresh_db`: a new, empty database per test;
+- `migrated_db`: one migrated database for the session (read it, don't change its schema);
+- `seeded_db`: a seeded database (all schemas, seed 42) for the session: read it only;
+- `seeded_clone`: a module's own copy of the seeded template (`CREATE DATABASE ... TEMPLATE`, a file
+  copy), for tests and notebooks that write.
+
+Under pytest-xdist (`-n 2`) the workers share the server and the template: the first worker to get
+there builds the template under a file lock, the others wait for it and clone it.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
-# Before dbkit reads it: the session's own embedded server, never the user's default one.
+# Before dbkit reads it: the run's own embedded server, never the user's default one. Workers of one
+# xdist run share it (the same run id), separate runs do not.
+from dbkit.testing import run_dir, template  # noqa: E402  (light: imports nothing of the server yet)
+
 _EMBEDDED = not os.environ.get("DATABASE_URL")
-_TMP = Path(tempfile.mkdtemp(prefix="dbkit-test-"))
-_TMP.chmod(0o755)  # as root the server runs as another user, who must traverse this directory
+_TMP = run_dir()
 os.environ["DBKIT_DATA_DIR"] = str(_TMP / "pg")
 
 from dbkit import server  # noqa: E402
 from dbkit.migrate import migrate  # noqa: E402
 from dbkit.url import database_of, mask, with_database  # noqa: E402
 
+pytest_plugins = ["kit_fixtures"]
 _ADMIN_URL = ""
 
 
@@ -34,6 +43,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return  # a worker: the controller stops the shared server once every worker is done
     # Also with DATABASE_URL: a test of the embedded path (resolution order) may have started this one.
     server.down()
     shutil.rmtree(_TMP, ignore_errors=True)
@@ -46,68 +57,69 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"database: PostgreSQL {version}, {where}"]
 
 
-def _create_database() -> str:
+def create_database(template: str | None = None) -> str:
+    """A new database (empty, or a file copy of `template`); its URL."""
     name = f"dbkit_test_{uuid.uuid4().hex[:10]}"
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        statement += sql.SQL(" TEMPLATE {} STRATEGY FILE_COPY").format(sql.Identifier(template))
     with psycopg.connect(_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(statement)
     return with_database(_ADMIN_URL, name)
 
 
-def _drop_database(url: str) -> None:
-    name = database_of(url)
+def drop_database(url: str) -> None:
+    _drop(database_of(url))
+
+
+def _drop(name: str) -> None:
     with psycopg.connect(_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")
 def pg_url() -> str:
-    """The URL of the session's server (its default database)."""
+    """The URL of the run's server (its default database)."""
     return _ADMIN_URL
 
 
 @pytest.fixture
 def fresh_db():
     """The URL of a new, empty database, dropped after the test."""
-    url = _create_database()
+    url = create_database()
     yield url
-    _drop_database(url)
+    drop_database(url)
 
 
 @pytest.fixture(scope="session")
 def migrated_db():
     """The URL of a database where every migration of `sql/` is applied (shared: don't change its schema)."""
-    url = _create_database()
+    url = create_database()
     migrate(url)
     yield url
-    _drop_database(url)
+    drop_database(url)
 
 
 @pytest.fixture(scope="session")
 def seeded_db():
-    """The URL of a database migrated and seeded (all five schemas, seed 42). Shared: read it, don't change it."""
-    from dbkit.seed import seed
+    """A seeded database (all schemas, seed 42) shared by a process's tests: read it, never write.
 
-    url = _create_database()
-    migrate(url)
-    seed(url)
+    A copy, not the template itself: a connection left open on the template would stop every clone.
+    """
+    url = create_database(template())
     yield url
-    _drop_database(url)
+    from dbkit import db
+
+    db.forget()
+    drop_database(url)
 
 
-class SqlDir:
-    """A throwaway migrations folder; `write("a/0001_x.sql", text)` adds a file under `root`."""
+@pytest.fixture(scope="module")
+def seeded_clone():
+    """A module's own copy of the seeded template, dropped after the module: write to it freely."""
+    url = create_database(template())
+    yield url
+    from dbkit import db
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
-
-    def write(self, relative: str, text: str) -> Path:
-        path = self.root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        return path
-
-
-@pytest.fixture
-def sql_dir(tmp_path: Path) -> SqlDir:
-    return SqlDir(tmp_path / "sql")
+    db.forget()
+    drop_database(url)

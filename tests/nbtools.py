@@ -1,10 +1,34 @@
-"""What the notebook tests share: find a cell by its tag (cells are addressed by tag, never by index)."""
+"""What the notebook tests share: run a notebook on a database of its own, find a cell by its tag.
+
+Cells are addressed by tag, never by index. `executed(notebook, url)` runs the whole notebook in a real
+kernel with DATABASE_URL pointing at `url` (a module's clone of the seeded template), so a notebook seeds
+nothing (`if_needed`) and writes only to its own copy.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
+from testbook import testbook
+
+
+@contextlib.contextmanager
+def executed(notebook: Path, url: str, *, timeout: int = 180) -> Iterator:
+    saved = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url  # the kernel inherits the environment when it starts
+    try:
+        with testbook(notebook, execute=True, timeout=timeout) as tb:
+            yield tb
+    finally:
+        if saved is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = saved
 
 
 def outputs(tb, tag: str) -> list:
@@ -20,13 +44,15 @@ def source(notebook: Path, tag: str) -> str:
 
 
 def check_diagram(tb, tables) -> str:
-    """The `diagram` cell showed Mermaid inline and an SVG, naming every table; returns the Mermaid text."""
+    """The `diagram` cell showed Mermaid inline (one or more parts), naming every table once; returns the text."""
     markup = tb.ref("markup")
     assert markup.startswith("erDiagram")
-    assert all(f"{table} {{" in markup for table in tables)
+    entities = re.findall(r"^    (\w+)(?: \{)?$", markup, re.M)
+    assert sorted(entities) == sorted(tables), entities  # every table, each once (parts do not repeat one)
     data = [output.get("data", {}) for output in outputs(tb, "diagram")]
-    assert any("erDiagram" in d.get("text/vnd.mermaid", "") for d in data)
-    assert any("image/svg+xml" in d for d in data)
+    mermaid = [d["text/vnd.mermaid"] for d in data if "text/vnd.mermaid" in d]
+    assert mermaid and all(text.startswith("erDiagram") for text in mermaid)
+    assert not any("image/svg+xml" in d for d in data), "one diagram per cell: the SVG only on request"
     return markup
 
 

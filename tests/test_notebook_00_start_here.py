@@ -5,16 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from testbook import testbook
+from nbtools import executed
 
 from dbkit.migrate import discover
 
+pytestmark = pytest.mark.notebooks
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "00_start_here.ipynb"
 
 
 @pytest.fixture(scope="module")
-def tb():
-    with testbook(NOTEBOOK, execute=True, timeout=180) as notebook:
+def tb(seeded_clone):
+    with executed(NOTEBOOK, seeded_clone) as notebook:
         yield notebook
 
 

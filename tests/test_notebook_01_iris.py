@@ -6,18 +6,18 @@ import re
 from pathlib import Path
 
 import pytest
-from nbtools import check_diagram, check_every_table_walked
-from testbook import testbook
+from nbtools import check_diagram, check_every_table_walked, executed
 
 from dbkit.migrate import discover
 
+pytestmark = pytest.mark.notebooks
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "01_iris.ipynb"
 TABLES = ["chains", "councils", "execution_history", "sprites"]
 
 
 @pytest.fixture(scope="module")
-def tb():
-    with testbook(NOTEBOOK, execute=True, timeout=120) as notebook:
+def tb(seeded_clone):
+    with executed(NOTEBOOK, seeded_clone) as notebook:
         yield notebook
 
 
@@ -41,7 +41,7 @@ def test_diagram_is_mermaid_and_svg(tb):
 def test_every_table_is_described_and_queried_schema_qualified(tb):
     check_every_table_walked(tb, NOTEBOOK, "iris", TABLES)
     for table in TABLES:
-        assert tb.value(f"len(inspect.columns('iris', '{table}'))") > 0
+        assert tb.value(f"len(explore.columns('iris', '{table}'))") > 0
 
 
 def test_containment_returns_a_strict_subset(tb):
@@ -50,7 +50,7 @@ def test_containment_returns_a_strict_subset(tb):
     assert 0 < len(coders) < total
     # The same answer computed in Python from every sprite's capabilities
     expected = tb.value(
-        "sorted(r['name'] for r in inspect.query('SELECT name, capabilities FROM iris.sprites').to_dict('records')"
+        "sorted(r['name'] for r in explore.query('SELECT name, capabilities FROM iris.sprites').to_dict('records')"
         " if any(c['name'] == 'generate_code' for c in r['capabilities']))"
     )
     assert coders == expected

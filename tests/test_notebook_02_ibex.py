@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from nbtools import check_diagram, check_every_table_walked, source
-from testbook import testbook
+from nbtools import check_diagram, check_every_table_walked, executed, source
 
 from dbkit.migrate import discover
 
+pytestmark = pytest.mark.notebooks
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "02_ibex.ipynb"
 TABLES = sorted(
     "organizations users agents tokens directives sessions checkpoints memories memory_versions "
@@ -18,8 +18,8 @@ TABLES = sorted(
 
 
 @pytest.fixture(scope="module")
-def tb():
-    with testbook(NOTEBOOK, execute=True, timeout=180) as notebook:
+def tb(seeded_clone):
+    with executed(NOTEBOOK, seeded_clone) as notebook:
         yield notebook
 
 
@@ -43,7 +43,7 @@ def test_diagram_is_mermaid_and_svg(tb):
 def test_every_table_is_described_and_queried_schema_qualified(tb):
     check_every_table_walked(tb, NOTEBOOK, "ibex_core", TABLES)
     for table in TABLES:
-        assert "inspect.query(" in source(NOTEBOOK, f"query-{table}")
+        assert "explore.query(" in source(NOTEBOOK, f"query-{table}")
 
 
 def test_directives_have_at_most_one_active_version(tb):

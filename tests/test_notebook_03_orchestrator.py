@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
-from nbtools import check_diagram, check_every_table_walked, source
-from testbook import testbook
+from nbtools import check_diagram, check_every_table_walked, executed, source
 
-from dbkit.migrate import SQL_DIR
+from dbkit.registry import SQL_DIR
 
+pytestmark = pytest.mark.notebooks
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "03_orchestrator.ipynb"
 TABLES = ["agent_logs", "agents", "orchestrator_agents", "orchestrator_chat", "prompts", "system_logs"]
 
@@ -20,8 +20,8 @@ def _source(tag: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def tb():
-    with testbook(NOTEBOOK, execute=True, timeout=120) as notebook:
+def tb(seeded_clone):
+    with executed(NOTEBOOK, seeded_clone) as notebook:
         yield notebook
 
 
@@ -63,22 +63,22 @@ def test_log_tail_is_one_agents_latest_events_newest_first(tb):
     assert stamps == sorted(stamps, reverse=True)
     # nothing of that agent is newer than the head of the tail, and it is the newest event of all
     newest = tb.value(
-        "inspect.query('SELECT max(timestamp) FROM orchestrator.agent_logs WHERE agent_id = %s', "
+        "explore.query('SELECT max(timestamp) FROM orchestrator.agent_logs WHERE agent_id = %s', "
         "[last_agent.at[0, 'id']]).iloc[0, 0].isoformat()"
     )
-    overall = tb.value("inspect.query('SELECT max(timestamp) FROM orchestrator.agent_logs').iloc[0, 0].isoformat()")
+    overall = tb.value("explore.query('SELECT max(timestamp) FROM orchestrator.agent_logs').iloc[0, 0].isoformat()")
     assert stamps[0] == newest == overall
     tools = tb.value("sorted(set(tail['tool_name'].dropna()))")
     assert tools and set(tools) <= {"Bash", "Read", "Edit", "Grep", "Glob", "Write", "TodoWrite", "Task", "WebFetch"}
 
 
 def test_cost_rollups_equal_the_sum_of_agents_costs(tb):
-    total = tb.value("str(inspect.query('SELECT sum(total_cost) FROM orchestrator.agents').iloc[0, 0])")
+    total = tb.value("str(explore.query('SELECT sum(total_cost) FROM orchestrator.agents').iloc[0, 0])")
     assert tb.value("str(sum(per_session['agents_cost']))") == total
     assert tb.value("str(sum(per_model['total_cost']))") == total
     assert tb.value("int(per_session['agents'].sum())") == tb.value("len(agents)")
     assert tb.value("bool((per_session['own_cost'] + per_session['agents_cost'] == per_session['session_cost']).all())")
-    tokens = tb.value("int(inspect.query('SELECT sum(input_tokens) FROM orchestrator.agents').iloc[0, 0])")
+    tokens = tb.value("int(explore.query('SELECT sum(input_tokens) FROM orchestrator.agents').iloc[0, 0])")
     assert tb.value("int(per_model['input_tokens'].sum())") == tokens == tb.value("int(per_session['input_tokens'].sum())")
     assert f"agents spent {total} USD in all" in tb.cell_output_text("costs-by-model")
 

@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
-from nbtools import check_diagram, check_every_table_walked, source
-from testbook import testbook
+from nbtools import check_diagram, check_every_table_walked, executed, source
 
-from dbkit.migrate import SQL_DIR
+from dbkit.registry import SQL_DIR
 
+pytestmark = pytest.mark.notebooks
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "04_myloware.ipynb"
 TABLES = [
     "artifacts", "hitl_approvals", "kb_documents", "kb_embeddings", "orchestration_checkpoints",
@@ -23,8 +23,8 @@ def _source(tag: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def tb():
-    with testbook(NOTEBOOK, execute=True, timeout=120) as notebook:
+def tb(seeded_clone):
+    with executed(NOTEBOOK, seeded_clone) as notebook:
         yield notebook
 
 
@@ -63,7 +63,7 @@ def test_every_table_is_described_and_queried_schema_qualified(tb):
 def test_containment_on_runs_matches_python(tb):
     found = tb.value("sorted(voiceover['run_id'])")
     expected = tb.value(
-        "sorted(r['run_id'] for r in inspect.query('SELECT run_id, payload FROM myloware.runs').to_dict('records') "
+        "sorted(r['run_id'] for r in explore.query('SELECT run_id, payload FROM myloware.runs').to_dict('records') "
         "if r['payload']['source'] == 'telegram' and r['payload']['options']['voiceover'] is True)"
     )
     assert found and found == expected
@@ -73,7 +73,7 @@ def test_containment_on_runs_matches_python(tb):
 def test_containment_on_artifacts_matches_python(tb):
     found = tb.value("len(citing)")
     expected = tb.value(
-        "sum(any(x['path'] == 'shared/policies/ai-disclosure.md' for x in t['results']) for t in inspect.query("
+        "sum(any(x['path'] == 'shared/policies/ai-disclosure.md' for x in t['results']) for t in explore.query("
         "\"SELECT retrieval_trace FROM myloware.artifacts WHERE retrieval_trace IS NOT NULL\")['retrieval_trace'])"
     )
     assert found > 0 and found == expected
@@ -89,7 +89,7 @@ def test_replayed_webhook_is_refused_by_the_idempotency_constraint(tb):
     assert 'violates unique constraint "uq_webhook_events_idempotency"' in text
     assert tb.value("replayed") == 0
     # both attempts rolled back: the table holds what the seed loaded
-    assert tb.value("int(inspect.query('SELECT count(*) FROM myloware.webhook_events').iloc[0, 0])") == tb.value(
+    assert tb.value("int(explore.query('SELECT count(*) FROM myloware.webhook_events').iloc[0, 0])") == tb.value(
         "int(counts.set_index('table').at['webhook_events', 'rows'])"
     )
 

@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
-from nbtools import check_diagram, check_every_table_walked, source
-from testbook import testbook
+from nbtools import check_diagram, check_every_table_walked, executed, source
 
-from dbkit.migrate import SQL_DIR
+from dbkit.registry import SQL_DIR
 
+pytestmark = pytest.mark.notebooks
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_syris.ipynb"
 TABLES = [
     "alarms", "approvals", "artifacts", "audit_events", "events", "idempotency_outcomes", "routing_decisions", "rules",
@@ -25,13 +25,13 @@ def _source(tag: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def tb():
-    with testbook(NOTEBOOK, execute=True, timeout=120) as notebook:
+def tb(seeded_clone):
+    with executed(NOTEBOOK, seeded_clone) as notebook:
         yield notebook
 
 
 def _count(tb, table: str, where: str = "") -> int:
-    return tb.value(f"int(inspect.query(\"SELECT count(*) FROM syris.{table} {where}\").iloc[0, 0])")
+    return tb.value(f"int(explore.query(\"SELECT count(*) FROM syris.{table} {where}\").iloc[0, 0])")
 
 
 def test_postgres_ledger_lists_the_plain_files_and_the_postgresql_variants(tb):
@@ -121,7 +121,7 @@ def test_column_types_on_both_engines(tb):
     assert types["schedules.enabled"] == {"sqlite": "INTEGER", "postgresql": "boolean"}
     assert types["events.payload"] == {"sqlite": "TEXT", "postgresql": "jsonb"}
     assert types["artifacts.ciphertext"] == {"sqlite": "BLOB", "postgresql": "bytea"}
-    assert types["events.ingested_at"] == {"sqlite": "TIMESTAMP", "postgresql": "timestamp with time zone"}
+    assert types["events.ingested_at"] == {"sqlite": "TIMESTAMP", "postgresql": "timestamptz"}
     assert types["events.id"] == {"sqlite": "INTEGER", "postgresql": "integer"}
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from testbook import testbook
+from nbtools import executed
 
+pytestmark = pytest.mark.notebooks
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "06_vector_search.ipynb"
 
 
 @pytest.fixture(scope="module")
-def tb():
-    # Generous per-cell timeout: on a database nobody has seeded yet, the setup cell embeds every memory text.
-    with testbook(NOTEBOOK, execute=True, timeout=300) as notebook:
+def tb(seeded_clone):
+    with executed(NOTEBOOK, seeded_clone) as notebook:
         yield notebook
 
 
@@ -76,4 +76,4 @@ def test_filtered_query_under_returns_by_default_and_iterative_scans_fill_it(tb)
 
 def test_scratch_schema_is_dropped(tb):
     assert tb.ref("left") == 0
-    assert tb.value("bool(inspect.query(\"SELECT to_regnamespace('lab_vectors') IS NULL\").iloc[0, 0])")
+    assert tb.value("bool(explore.query(\"SELECT to_regnamespace('lab_vectors') IS NULL\").iloc[0, 0])")

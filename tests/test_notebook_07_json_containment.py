@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from testbook import testbook
+from nbtools import executed
 
+pytestmark = pytest.mark.notebooks
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "07_json_containment.ipynb"
 
 
 @pytest.fixture(scope="module")
-def tb():
-    # Generous per-cell timeout: on a database nobody has seeded yet, the setup cell seeds iris and myloware.
-    with testbook(NOTEBOOK, execute=True, timeout=300) as notebook:
+def tb(seeded_clone):
+    with executed(NOTEBOOK, seeded_clone) as notebook:
         yield notebook
 
 

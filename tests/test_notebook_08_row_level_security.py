@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from testbook import testbook
+from nbtools import executed
 
+pytestmark = pytest.mark.notebooks
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "08_row_level_security.ipynb"
 
 
 @pytest.fixture(scope="module")
-def tb():
-    # Generous per-cell timeout: on a database nobody has seeded yet, the setup cell seeds ibex_core.
-    with testbook(NOTEBOOK, execute=True, timeout=300) as notebook:
+def tb(seeded_clone):
+    with executed(NOTEBOOK, seeded_clone) as notebook:
         yield notebook
 
 
@@ -27,14 +27,15 @@ def test_two_orgs_see_disjoint_non_empty_sets(tb):
     assert tb.value("len(ids_b)") == tb.value("int(orgs['memories'].iloc[1])")
 
 
-def test_superuser_bypasses_rls_and_sees_the_sum(tb):
-    roles = tb.value("roles.set_index('rolname')[['rolsuper', 'rolbypassrls']].astype(bool).to_dict('index')")
-    assert roles["ibex_app"] == {"rolsuper": False, "rolbypassrls": False}
-    assert any(r["rolsuper"] for name, r in roles.items() if name != "ibex_app")
+def test_the_explorer_bypasses_rls_and_sees_the_sum(tb):
+    roles = tb.value("roles.set_index('rolname')[['rolsuper', 'rolbypassrls', 'rolcanlogin']].astype(bool).to_dict('index')")
+    assert roles["ibex_app"] == {"rolsuper": False, "rolbypassrls": False, "rolcanlogin": True}
+    assert roles["dbkit_reader"] == {"rolsuper": False, "rolbypassrls": True, "rolcanlogin": True}
+    assert roles["postgres"]["rolsuper"] is True
     org_counts = tb.ref("org_counts")
     assert len(org_counts) >= 2 and all(n > 0 for n in org_counts.values())
-    assert tb.ref("superuser_count") == sum(org_counts.values())
-    assert tb.ref("superuser_with_context") == tb.ref("superuser_count")
+    assert tb.ref("explorer_count") == sum(org_counts.values())
+    assert tb.ref("explorer_with_context") == tb.ref("explorer_count")
 
 
 def test_no_context_sees_nothing(tb):
@@ -48,8 +49,16 @@ def test_cross_org_insert_is_refused_by_with_check(tb):
     assert tb.value("insert_error.sqlstate") == "42501"
     assert "row-level security" in tb.value("str(insert_error)")
     # the own-org insert was rolled back: the seeded count is unchanged
-    count_now = tb.value("int(inspect.query('SELECT count(*) FROM ibex_core.memories').iloc[0, 0])")
-    assert count_now == tb.ref("superuser_count")
+    count_now = tb.value("int(explore.query('SELECT count(*) FROM ibex_core.memories').iloc[0, 0])")
+    assert count_now == tb.ref("explorer_count")
+
+
+def test_the_seeds_pattern_lets_code_choose_another_org_and_the_bound_tenant_cannot(tb):
+    assert tb.ref("switched_org") == tb.value("int(orgs['memories'].iloc[1])") > 0
+    assert tb.ref("tenant_role").startswith("ibex_org_")
+    assert tb.ref("tenant_own") == tb.value("int(orgs['memories'].iloc[0])")
+    assert tb.ref("tenant_after_switch") == 0
+    assert tb.ref("tenant_set_role") == "InsufficientPrivilege"
 
 
 def test_force_binds_the_owner(tb):
@@ -59,7 +68,7 @@ def test_force_binds_the_owner(tb):
     assert 0 < policy_rows < total
     assert tb.ref("owner_sees_without_force") == total
     assert tb.ref("owner_sees_with_force") == policy_rows
-    assert tb.ref("superuser_sees_with_force") == total
+    assert tb.ref("explorer_sees_with_force") == total
 
 
 def test_scratch_schema_and_role_are_dropped(tb):

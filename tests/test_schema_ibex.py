@@ -7,13 +7,11 @@ import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
 
-import psycopg
 import pytest
+from kit_fixtures import insert_row
 import sqlalchemy as sa
 from psycopg import sql
 from psycopg.errors import CheckViolation, UniqueViolation
-from psycopg.types.json import Jsonb
-from sqlalchemy.orm import Session
 
 from dbkit.models import ibex
 from dbkit.models.ibex import (
@@ -49,37 +47,24 @@ def sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _insert(conn, table: str, row: dict) -> dict:
-    values = [Jsonb(v) if isinstance(v, dict) else v for v in row.values()]
-    query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING *").format(
-        sql.Identifier(table),
-        sql.SQL(", ").join(map(sql.Identifier, row)),
-        sql.SQL(", ").join(sql.Placeholder() * len(row)),
-    )
-    cur = conn.execute(query, values)
-    return dict(zip([c.name for c in cur.description], cur.fetchone()))
 
 
 @pytest.fixture
-def conn(migrated_db):
-    """A superuser connection whose work is rolled back: the shared database stays as it was."""
-    with psycopg.connect(migrated_db) as conn:
-        conn.execute("SET search_path TO ibex_core, public")
-        yield conn
-        conn.rollback()
-
+def conn(schema_conn):
+    """A connection with ibex_core first on its search_path, rolled back at the end: the shared database stays empty."""
+    return schema_conn("ibex_core")
 
 @pytest.fixture
 def world(conn) -> dict:
     """One row in each parent table, for building valid child rows."""
     key = uuid.uuid4().hex[:8]
-    org = _insert(conn, "organizations", {"name": "Acme", "slug": f"acme-{key}"})["id"]
+    org = insert_row(conn, "organizations", {"name": "Acme", "slug": f"acme-{key}"})["id"]
     w = {"key": key, "org": org}
-    w["user"] = _insert(conn, "users", {"org_id": org, "email": f"ada-{key}@example.com", "name": "Ada"})["id"]
-    w["agent"] = _insert(conn, "agents", {"org_id": org, "name": "Scout", "slug": f"scout-{key}"})["id"]
-    w["session"] = _insert(conn, "sessions", {"org_id": org, "agent_id": w["agent"]})["id"]
+    w["user"] = insert_row(conn, "users", {"org_id": org, "email": f"ada-{key}@example.com", "name": "Ada"})["id"]
+    w["agent"] = insert_row(conn, "agents", {"org_id": org, "name": "Scout", "slug": f"scout-{key}"})["id"]
+    w["session"] = insert_row(conn, "sessions", {"org_id": org, "agent_id": w["agent"]})["id"]
     for name in ("memory", "memory2"):
-        w[name] = _insert(conn, "memories", valid_row("memories", w, content=f"{name} {key}"))["id"]
+        w[name] = insert_row(conn, "memories", valid_row("memories", w, content=f"{name} {key}"))["id"]
     return w
 
 
@@ -145,7 +130,7 @@ BAD_ROWS = [
 def test_check_refuses_bad_row(conn, world, constraint, table, bad):
     bad = {column: value(world) if callable(value) else value for column, value in bad.items()}
     with pytest.raises(CheckViolation) as caught:
-        _insert(conn, table, valid_row(table, world, **bad))
+        insert_row(conn, table, valid_row(table, world, **bad))
     assert caught.value.diag.constraint_name == constraint
 
 
@@ -158,19 +143,19 @@ def test_every_check_constraint_has_a_bad_row(conn):
 
 @pytest.mark.parametrize("table", TABLES)
 def test_valid_row_is_accepted(conn, world, table):
-    assert _insert(conn, table, valid_row(table, world))
+    assert insert_row(conn, table, valid_row(table, world))
 
 
 def test_edge_values_are_accepted(conn, world):
-    row = _insert(conn, "memories", valid_row(
+    row = insert_row(conn, "memories", valid_row(
         "memories", world, content="x" * 8192, confidence=Decimal("1.000"), usefulness_score=Decimal("0")
     ))
     assert len(row["content"]) == 8192 and row["confidence"] == Decimal("1.000")
-    assert _insert(conn, "organizations", valid_row("organizations", world, slug="a-1-b"))["slug"] == "a-1-b"
+    assert insert_row(conn, "organizations", valid_row("organizations", world, slug="a-1-b"))["slug"] == "a-1-b"
 
 
 def test_memory_defaults_are_the_seeds(conn, world):
-    row = _insert(conn, "memories", valid_row("memories", world))
+    row = insert_row(conn, "memories", valid_row("memories", world))
     assert (row["source"], row["status"]) == ("extracted", "active")
     assert (row["confidence"], row["usefulness_score"]) == (Decimal("0.800"), Decimal("0.500"))
     assert row["retrieval_count"] == 0 and row["metadata"] == {}
@@ -179,9 +164,9 @@ def test_memory_defaults_are_the_seeds(conn, world):
 
 def test_dedup_index_refuses_a_second_active_copy(conn, world):
     first = valid_row("memories", world)
-    _insert(conn, "memories", first)
+    insert_row(conn, "memories", first)
     with pytest.raises(UniqueViolation) as caught:
-        _insert(conn, "memories", {**first, "content": "same hash, new text"})
+        insert_row(conn, "memories", {**first, "content": "same hash, new text"})
     assert caught.value.diag.constraint_name == "memories_content_hash_org"
 
 
@@ -192,23 +177,23 @@ def test_dedup_index_refuses_a_second_active_copy(conn, world):
 )
 def test_dedup_index_ignores_copies_that_are_not_live(conn, world, twin):
     first = valid_row("memories", world)
-    _insert(conn, "memories", first)
+    insert_row(conn, "memories", first)
     if twin.get("agent_id") == "new":
-        twin = {"agent_id": _insert(conn, "agents", valid_row("agents", world))["id"]}
-    assert _insert(conn, "memories", {**first, **twin})
+        twin = {"agent_id": insert_row(conn, "agents", valid_row("agents", world))["id"]}
+    assert insert_row(conn, "memories", {**first, **twin})
 
 
 def test_one_active_directive_version_per_name(conn, world):
-    v1 = _insert(conn, "directives", valid_row("directives", world, status="active"))
-    _insert(conn, "directives", valid_row("directives", world, name=v1["name"], version_number=2))  # a draft
+    v1 = insert_row(conn, "directives", valid_row("directives", world, status="active"))
+    insert_row(conn, "directives", valid_row("directives", world, name=v1["name"], version_number=2))  # a draft
     with pytest.raises(UniqueViolation) as caught:
-        _insert(conn, "directives", valid_row("directives", world, name=v1["name"], version_number=3, status="active"))
+        insert_row(conn, "directives", valid_row("directives", world, name=v1["name"], version_number=3, status="active"))
     assert caught.value.diag.constraint_name == "directives_one_active_per_name"
 
 
 @pytest.mark.parametrize("table", WITH_UPDATED_AT)
 def test_updated_at_trigger_stamps_updates(conn, world, table):
-    row = _insert(conn, table, valid_row(table, world, created_at=OLD, updated_at=OLD))
+    row = insert_row(conn, table, valid_row(table, world, created_at=OLD, updated_at=OLD))
     query = sql.SQL("UPDATE {} SET created_at = created_at WHERE id = %s RETURNING updated_at, now()")
     updated_at, now = conn.execute(query.format(sql.Identifier(table)), [row["id"]]).fetchone()
     assert updated_at == now > OLD
@@ -228,10 +213,10 @@ def test_every_table_with_updated_at_has_the_trigger(conn):
 
 
 def test_deletes_cascade_or_set_null_as_declared(conn, world):
-    newer = _insert(conn, "memories", valid_row("memories", world, session_id=world["session"]))
+    newer = insert_row(conn, "memories", valid_row("memories", world, session_id=world["session"]))
     conn.execute("UPDATE memories SET superseded_by = %s, status = 'superseded' WHERE id = %s",
                  [newer["id"], world["memory"]])
-    _insert(conn, "memory_tags", valid_row("memory_tags", world))
+    insert_row(conn, "memory_tags", valid_row("memory_tags", world))
     conn.execute("DELETE FROM sessions WHERE id = %s", [world["session"]])
     assert conn.execute("SELECT session_id FROM memories WHERE id = %s", [newer["id"]]).fetchone() == (None,)
     conn.execute("DELETE FROM memories WHERE id = %s", [newer["id"]])
@@ -308,16 +293,6 @@ def test_model_instantiation_keeps_python_values():
     assert [m.value for m in MemoryStatus] == ["active", "superseded", "merged", "archived", "pending_review"]
 
 
-@pytest.fixture
-def session(migrated_db):
-    """An ORM session as the superuser, rolled back at the end."""
-    engine = sa.create_engine(migrated_db.replace("postgresql://", "postgresql+psycopg://", 1))
-    with Session(engine) as session:
-        yield session
-        session.rollback()
-    engine.dispose()
-
-
 def _graph(session) -> dict:
     key = uuid.uuid4().hex[:8]
     org = Organization(name="Acme", slug=f"acme-{key}")
@@ -343,42 +318,42 @@ def _graph(session) -> dict:
     return ids
 
 
-def test_models_get_server_defaults(session):
-    ids = _graph(session)
-    org = session.get(Organization, ids["org"])
+def test_models_get_server_defaults(schema_session):
+    ids = _graph(schema_session)
+    org = schema_session.get(Organization, ids["org"])
     assert (org.tier, org.status, org.settings) == ("free", "active", {})
-    new = session.get(Memory, ids["new"])
+    new = schema_session.get(Memory, ids["new"])
     assert new.status is MemoryStatus.ACTIVE and new.source is MemorySource.EXTRACTED
     assert (new.confidence, new.usefulness_score, new.retrieval_count) == (Decimal("0.800"), Decimal("0.500"), 0)
     assert new.metadata_ == {} and new.created_at.tzinfo is not None
-    run = session.get(ibex.Session, ids["run"])
+    run = schema_session.get(ibex.Session, ids["run"])
     assert (run.status, run.total_tokens_used, run.loop_suspected) == ("initializing", 0, False)
 
 
-def test_relationships_load_both_ways(session):
-    ids = _graph(session)
-    org = session.get(Organization, ids["org"])
+def test_relationships_load_both_ways(schema_session):
+    ids = _graph(schema_session)
+    org = schema_session.get(Organization, ids["org"])
     assert [u.name for u in org.users] == ["Ada"] and len(org.memories) == 2 and len(org.memory_tags) == 1
     agent = org.agents[0]
     assert agent.creator.name == "Ada" and agent.creator.agents_created == [agent]
     assert agent.tokens[0].user is agent.creator and len(agent.memories) == 2
     run = agent.sessions[0]
     assert run.directive.sessions == [run] and run.checkpoints[0].sequence_number == 1
-    old, new = session.get(Memory, ids["old"]), session.get(Memory, ids["new"])
+    old, new = schema_session.get(Memory, ids["old"]), schema_session.get(Memory, ids["new"])
     assert old.superseded_by_memory is new and new.supersedes == [old] and old.session is run
     assert [v.version_num for v in new.versions] == [1, 2] and new.tags[0].memory is new
     rel = new.outgoing_relationships[0]
     assert rel.target_memory is old and old.incoming_relationships == [rel] and rel.confidence == Decimal("0.90")
 
 
-def test_updated_at_moves_on_orm_update(session):
-    ids = _graph(session)
+def test_updated_at_moves_on_orm_update(schema_session):
+    ids = _graph(schema_session)
     # The trigger would overwrite an old updated_at at once; replica mode switches triggers off meanwhile.
-    session.execute(sa.text("SET LOCAL session_replication_role = replica"))
-    session.execute(sa.update(Memory).where(Memory.id == ids["new"]).values(updated_at=OLD))
-    session.execute(sa.text("SET LOCAL session_replication_role = origin"))
-    new = session.get(Memory, ids["new"])
+    schema_session.execute(sa.text("SET LOCAL session_replication_role = replica"))
+    schema_session.execute(sa.update(Memory).where(Memory.id == ids["new"]).values(updated_at=OLD))
+    schema_session.execute(sa.text("SET LOCAL session_replication_role = origin"))
+    new = schema_session.get(Memory, ids["new"])
     assert new.updated_at == OLD
     new.confidence = Decimal("0.9")
-    session.flush()
-    assert new.updated_at == session.scalar(sa.select(sa.func.now()))
+    schema_session.flush()
+    assert new.updated_at == schema_session.scalar(sa.select(sa.func.now()))

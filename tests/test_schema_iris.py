@@ -5,13 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import psycopg
 import pytest
+from kit_fixtures import insert_row
 import sqlalchemy as sa
-from psycopg import sql
 from psycopg.errors import CheckViolation
-from psycopg.types.json import Jsonb
-from sqlalchemy.orm import Session
 
 from dbkit.models.iris import ROLES, Chain, Council, ExecutionHistory, Sprite
 
@@ -28,32 +25,10 @@ NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def conn(migrated_db):
-    """A connection whose work is rolled back: the shared database stays empty."""
-    with psycopg.connect(migrated_db) as conn:
-        conn.execute("SET search_path TO iris")
-        yield conn
-        conn.rollback()
+def conn(schema_conn):
+    """A connection with iris first on its search_path, rolled back at the end: the shared database stays empty."""
+    return schema_conn("iris")
 
-
-@pytest.fixture
-def session(migrated_db):
-    engine = sa.create_engine(migrated_db.replace("postgresql://", "postgresql+psycopg://", 1))
-    with Session(engine) as session:
-        yield session
-        session.rollback()
-    engine.dispose()
-
-
-def _insert(conn, table: str, row: dict) -> dict:
-    values = [Jsonb(v) if isinstance(v, (dict, list)) else v for v in row.values()]
-    query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING *").format(
-        sql.Identifier(table),
-        sql.SQL(", ").join(map(sql.Identifier, row)),
-        sql.SQL(", ").join(sql.Placeholder() * len(row)),
-    )
-    cur = conn.execute(query, values)
-    return dict(zip([c.name for c in cur.description], cur.fetchone()))
 
 
 def _sprite(**overrides) -> dict:
@@ -75,7 +50,7 @@ def _council(**overrides) -> dict:
 
 
 def _chain(conn, **overrides) -> dict:
-    council_id = _insert(conn, "councils", _council())["id"]
+    council_id = insert_row(conn, "councils", _council())["id"]
     return {"council_id": council_id, "name": "build", "steps": [{"sprite": "x"}]} | overrides
 
 
@@ -122,7 +97,7 @@ def _valid_row(conn, table: str, **overrides) -> dict:
 def test_check_refuses_bad_row(conn, constraint, table, bad):
     row = _valid_row(conn, table, **bad)
     with pytest.raises(CheckViolation) as caught, conn.transaction():
-        _insert(conn, table, row)
+        insert_row(conn, table, row)
     assert caught.value.diag.constraint_name == constraint
 
 
@@ -135,22 +110,22 @@ def test_every_check_constraint_has_a_bad_row(conn):
 
 @pytest.mark.parametrize("table", ["sprites", "councils", "chains", "execution_history"])
 def test_valid_row_is_accepted(conn, table):
-    assert _insert(conn, table, _valid_row(conn, table))["id"] is not None
+    assert insert_row(conn, table, _valid_row(conn, table))["id"] is not None
 
 
 def test_edge_values_are_accepted(conn):
     for role in ROLES:
-        _insert(conn, "sprites", _sprite(role=role, fingerprint_algorithm="sha256"))
-    _insert(conn, "sprites", _sprite(version="10.0.0-rc.1+build.7", system_prompt="x" * 65536))
+        insert_row(conn, "sprites", _sprite(role=role, fingerprint_algorithm="sha256"))
+    insert_row(conn, "sprites", _sprite(version="10.0.0-rc.1+build.7", system_prompt="x" * 65536))
     for timeout in ("PT5M", "P1D", "P1DT2H30M", "PT0.5S", None):
-        _insert(conn, "chains", _chain(conn, timeout=timeout))
-    _insert(conn, "execution_history", _history(completed_at=NOW, duration_ms=0, steps=[], gates=[]))
+        insert_row(conn, "chains", _chain(conn, timeout=timeout))
+    insert_row(conn, "execution_history", _history(completed_at=NOW, duration_ms=0, steps=[], gates=[]))
 
 
 def test_seed_containment_query_returns_the_right_sprites(conn):
-    coder = _insert(conn, "sprites", _sprite(capabilities=[{"name": "generate_code"}, {"name": "review"}]))
-    reviewer = _insert(conn, "sprites", _sprite(capabilities=[{"name": "review", "params": {"strict": True}}]))
-    empty = _insert(conn, "sprites", _sprite(capabilities=[]))
+    coder = insert_row(conn, "sprites", _sprite(capabilities=[{"name": "generate_code"}, {"name": "review"}]))
+    reviewer = insert_row(conn, "sprites", _sprite(capabilities=[{"name": "review", "params": {"strict": True}}]))
+    empty = insert_row(conn, "sprites", _sprite(capabilities=[]))
     ids = [coder["id"], reviewer["id"], empty["id"]]
     query = "SELECT id FROM sprites WHERE capabilities @> %s AND id = ANY(%s)"
     assert {r[0] for r in conn.execute(query, ('[{"name": "generate_code"}]', ids))} == {coder["id"]}
@@ -201,37 +176,37 @@ def test_every_table_and_column_has_a_comment(conn):
     assert missing == []
 
 
-def test_models_get_server_defaults_and_load_relationships(session):
+def test_models_get_server_defaults_and_load_relationships(schema_session):
     sprite = Sprite(**_sprite())
     council = Council(**_council(rules=[{"quorum": 2}]))
     council.chains = [Chain(name="build", steps=[{"sprite": "a"}]), Chain(name="ship", steps=[], timeout="PT5M")]
     history = ExecutionHistory(**_history())
-    session.add_all([sprite, council, history])
-    session.flush()
+    schema_session.add_all([sprite, council, history])
+    schema_session.flush()
     for obj in (sprite, council, history):
-        session.refresh(obj)
+        schema_session.refresh(obj)
     assert isinstance(sprite.id, uuid.UUID)
     assert (sprite.protected, sprite.gate_authority) == (False, False)
     assert sprite.created is not None and council.created_at is not None and history.created_at is not None
     assert sprite.capabilities[0]["name"] == "generate_code"
 
     council_id = council.id
-    session.expire_all()  # what follows reads back through the database
-    loaded = session.get(Council, council_id)
+    schema_session.expire_all()  # what follows reads back through the database
+    loaded = schema_session.get(Council, council_id)
     assert sorted(c.name for c in loaded.chains) == ["build", "ship"]
     assert all(chain.council is loaded for chain in loaded.chains)
-    found = session.scalars(
+    found = schema_session.scalars(
         sa.select(Sprite).where(Sprite.capabilities.contains([{"name": "generate_code"}]), Sprite.id == sprite.id)
     ).all()
     assert found == [sprite]
 
 
-def test_deleting_a_council_deletes_its_chains(session):
+def test_deleting_a_council_deletes_its_chains(schema_session):
     council = Council(**_council(), chains=[Chain(name="build", steps=[])])
-    session.add(council)
-    session.flush()
+    schema_session.add(council)
+    schema_session.flush()
     chain_id = council.chains[0].id
-    session.delete(council)
-    session.flush()
-    session.expire_all()
-    assert session.get(Chain, chain_id) is None
+    schema_session.delete(council)
+    schema_session.flush()
+    schema_session.expire_all()
+    assert schema_session.get(Chain, chain_id) is None

@@ -9,10 +9,8 @@ import numpy as np
 import psycopg
 import pytest
 import sqlalchemy as sa
-from pgvector.psycopg import register_vector
 from psycopg.errors import DataException, UniqueViolation
 from psycopg.types.json import Jsonb
-from sqlalchemy.orm import Session
 
 from dbkit.models.myloware import (
     Artifact,
@@ -39,23 +37,9 @@ SEED_INDEXES = {
 
 
 @pytest.fixture
-def conn(migrated_db):
-    """A connection whose work is rolled back: the shared database stays empty."""
-    with psycopg.connect(migrated_db) as conn:
-        conn.execute("SET search_path TO myloware, public")
-        register_vector(conn)
-        yield conn
-        conn.rollback()
-
-
-@pytest.fixture
-def session(migrated_db):
-    engine = sa.create_engine(migrated_db.replace("postgresql://", "postgresql+psycopg://", 1))
-    with Session(engine) as session:
-        yield session
-        session.rollback()
-    engine.dispose()
-
+def conn(schema_conn):
+    """A connection with myloware first on its search_path, rolled back at the end: the shared database stays empty."""
+    return schema_conn("myloware")
 
 def _webhook(conn, key: str, provider: str = "kie") -> None:
     conn.execute(
@@ -217,27 +201,27 @@ def test_every_table_and_column_has_a_comment(conn):
     assert missing == []
 
 
-def test_models_load_relationships_and_let_the_database_cascade(session):
+def test_models_load_relationships_and_let_the_database_cascade(schema_session):
     run = Run(run_id=f"r-{uuid.uuid4()}", project="aismr", status="running", payload={"topic": "x"})
     run.artifacts.append(Artifact(type="script", metadata_={"citations": []}))
     run.checkpoint = OrchestrationCheckpoint(state={"node": "write"})
     run.approvals.append(HitlApproval(gate="publish", metadata_={"via": "slack"}))
     doc = KbDocument(path="a.md", content="A", embeddings=[KbEmbedding(embedding=_unit(0))])
     social = Social(provider="tiktok", account_id="@a", projects=[ProjectSocial(project="aismr")])
-    session.add_all([run, doc, social])
-    session.flush()
-    session.expire_all()
+    schema_session.add_all([run, doc, social])
+    schema_session.flush()
+    schema_session.expire_all()
 
-    loaded = session.get(Run, run.run_id)
+    loaded = schema_session.get(Run, run.run_id)
     assert [a.type for a in loaded.artifacts] == ["script"]
     assert loaded.artifacts[0].metadata_ == {"citations": []}
     assert loaded.checkpoint.state == {"node": "write"} and loaded.approvals[0].id > 0
     assert loaded.created_at.tzinfo is not None and loaded.artifacts[0].id.version == 4
-    nearest = session.scalars(sa.select(KbEmbedding).order_by(KbEmbedding.embedding.cosine_distance(_unit(0))).limit(1)).one()
+    nearest = schema_session.scalars(sa.select(KbEmbedding).order_by(KbEmbedding.embedding.cosine_distance(_unit(0))).limit(1)).one()
     assert nearest.document.path == "a.md"
-    assert session.get(Social, social.id).projects[0].is_primary is False
+    assert schema_session.get(Social, social.id).projects[0].is_primary is False
 
-    session.delete(loaded)
-    session.flush()
+    schema_session.delete(loaded)
+    schema_session.flush()
     for model in (Artifact, OrchestrationCheckpoint, HitlApproval):
-        assert session.scalar(sa.select(sa.func.count()).select_from(model)) == 0
+        assert schema_session.scalar(sa.select(sa.func.count()).select_from(model)) == 0

@@ -10,11 +10,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import sqlalchemy as sa
+from kit_fixtures import insert_row
 from psycopg import sql
 from psycopg.errors import CheckViolation
-from psycopg.types.json import Jsonb
-from sqlalchemy.orm import Session
 
 from dbkit.models.orchestrator import (
     Agent,
@@ -42,42 +40,20 @@ SEED_COUNTED = """
 
 
 @pytest.fixture
-def conn(migrated_db):
-    """A connection whose work is rolled back: the shared database stays empty."""
-    with psycopg.connect(migrated_db) as conn:
-        conn.execute("SET search_path TO orchestrator")
-        yield conn
-        conn.rollback()
+def conn(schema_conn):
+    """A connection with orchestrator first on its search_path, rolled back at the end: the shared database stays empty."""
+    return schema_conn("orchestrator")
 
-
-@pytest.fixture
-def session(migrated_db):
-    engine = sa.create_engine(migrated_db.replace("postgresql://", "postgresql+psycopg://", 1))
-    with Session(engine) as session:
-        yield session
-        session.rollback()
-    engine.dispose()
-
-
-def _insert(conn, table: str, **row) -> dict:
-    values = [Jsonb(v) if isinstance(v, (dict, list)) else v for v in row.values()]
-    query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING *").format(
-        sql.Identifier(table),
-        sql.SQL(", ").join(map(sql.Identifier, row)),
-        sql.SQL(", ").join(sql.Placeholder() * len(row)),
-    )
-    cur = conn.execute(query, values)
-    return dict(zip([c.name for c in cur.description], cur.fetchone()))
 
 
 def _orchestrator(conn, **row) -> dict:
-    return _insert(conn, "orchestrator_agents", **({"session_id": f"s-{uuid.uuid4()}"} | row))
+    return insert_row(conn, "orchestrator_agents", **({"session_id": f"s-{uuid.uuid4()}"} | row))
 
 
 def _agent(conn, **row) -> dict:
     orchestrator_id = row.pop("orchestrator_agent_id", None) or _orchestrator(conn)["id"]
     defaults = {"orchestrator_agent_id": orchestrator_id, "name": f"builder-{uuid.uuid4().hex[:8]}", "model": "m"}
-    return _insert(conn, "agents", **(defaults | row))
+    return insert_row(conn, "agents", **(defaults | row))
 
 
 def _valid(conn, table: str) -> dict:
@@ -116,7 +92,7 @@ BAD_ROWS = [
 def test_check_refuses_bad_row(conn, constraint, table, bad):
     row = _valid(conn, table) | bad
     with pytest.raises(CheckViolation) as caught, conn.transaction():
-        _insert(conn, table, **row)
+        insert_row(conn, table, **row)
     assert caught.value.diag.constraint_name == constraint
 
 
@@ -129,7 +105,7 @@ def test_every_check_constraint_has_a_bad_row(conn):
 
 @pytest.mark.parametrize("table", sorted(TABLES))
 def test_valid_row_is_accepted(conn, table):
-    assert _insert(conn, table, **_valid(conn, table))["id"] is not None
+    assert insert_row(conn, table, **_valid(conn, table))["id"] is not None
 
 
 @pytest.mark.parametrize(("sender", "receiver", "with_agent", "accepted"), [
@@ -147,10 +123,10 @@ def test_chat_agent_id_is_set_exactly_when_an_agent_takes_part(conn, sender, rec
     row = {"orchestrator_agent_id": agent["orchestrator_agent_id"], "sender_type": sender,
            "receiver_type": receiver, "message": "m", "agent_id": agent["id"] if with_agent else None}
     if accepted:
-        _insert(conn, "orchestrator_chat", **row)
+        insert_row(conn, "orchestrator_chat", **row)
         return
     with pytest.raises(CheckViolation) as caught, conn.transaction():
-        _insert(conn, "orchestrator_chat", **row)
+        insert_row(conn, "orchestrator_chat", **row)
     assert caught.value.diag.constraint_name == "ck_orchestrator_chat_agent_id"
 
 
@@ -201,7 +177,7 @@ def test_every_table_and_column_has_a_comment(conn):
     assert missing == []
 
 
-def test_models_get_server_defaults_and_load_relationships(session):
+def test_models_get_server_defaults_and_load_relationships(schema_session):
     boss = OrchestratorAgent(session_id=f"s-{uuid.uuid4()}", status="idle")
     builder = Agent(name="builder", model="m", orchestrator_agent=boss)
     builder.prompts = [Prompt(author="orchestrator_agent", prompt_text="build it")]
@@ -211,19 +187,19 @@ def test_models_get_server_defaults_and_load_relationships(session):
         OrchestratorChat(sender_type="orchestrator", receiver_type="agent", message="build", agent=builder),
     ]
     log = SystemLog(level="INFO", message="started")
-    session.add_all([boss, log])
-    session.flush()
+    schema_session.add_all([boss, log])
+    schema_session.flush()
     for obj in (boss, builder, log):
-        session.refresh(obj)
+        schema_session.refresh(obj)
     assert isinstance(boss.id, uuid.UUID)
     assert (boss.input_tokens, boss.output_tokens, boss.total_cost) == (0, 0, Decimal("0.0000"))
     assert (builder.archived, builder.metadata_, log.metadata_) == (False, {}, {})
     assert boss.created_at is not None and boss.updated_at is not None and log.timestamp is not None
 
     boss_id, builder_id = boss.id, builder.id
-    session.expire_all()  # what follows reads back through the database
-    boss = session.get(OrchestratorAgent, boss_id)
-    builder = session.get(Agent, builder_id)
+    schema_session.expire_all()  # what follows reads back through the database
+    boss = schema_session.get(OrchestratorAgent, boss_id)
+    builder = schema_session.get(Agent, builder_id)
     assert [a.id for a in boss.agents] == [builder_id]
     assert builder.orchestrator_agent is boss
     assert [p.prompt_text for p in builder.prompts] == ["build it"]
@@ -234,15 +210,15 @@ def test_models_get_server_defaults_and_load_relationships(session):
     assert builder.chat[0].orchestrator_agent is boss
 
 
-def test_deleting_an_orchestrator_cascades(session):
+def test_deleting_an_orchestrator_cascades(schema_session):
     boss = OrchestratorAgent(agents=[Agent(name="a", model="m", logs=[AgentLog(event_category="hook", event_type="Stop")])])
-    session.add(boss)
-    session.flush()
+    schema_session.add(boss)
+    schema_session.flush()
     log_id = boss.agents[0].logs[0].id
-    session.delete(boss)
-    session.flush()
-    session.expire_all()
-    assert session.get(AgentLog, log_id) is None
+    schema_session.delete(boss)
+    schema_session.flush()
+    schema_session.expire_all()
+    assert schema_session.get(AgentLog, log_id) is None
 
 
 def _psql() -> Path:

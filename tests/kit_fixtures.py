@@ -1,0 +1,139 @@
+"""Fixtures and helpers the test modules share (loaded as a plugin by conftest.py).
+
+- `schema_conn(schema)`: a psycopg connection to the migrated database with `schema` first on its
+  search_path, inside a transaction that is rolled back at the end (the shared database stays empty);
+- `schema_session`: a SQLAlchemy Session on the migrated database, rolled back at the end;
+- `insert_row(conn, table, row)`: INSERT ... RETURNING * with identifiers quoted and JSON wrapped;
+- `digests(url, schemas)`: row count and md5 of every table, to compare contents;
+- `cli(*args)`: the `dbkit` command in process (CliRunner), `cli_process(*args)` in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from dbkit import registry
+
+
+@pytest.fixture
+def schema_conn(migrated_db) -> Iterator[Callable[[str], psycopg.Connection]]:
+    """A factory: `conn = schema_conn("iris")`; every connection it made is rolled back and closed."""
+    opened: list[psycopg.Connection] = []
+
+    def make(schema: str) -> psycopg.Connection:
+        from pgvector.psycopg import register_vector
+
+        conn = psycopg.connect(migrated_db)
+        register_vector(conn)
+        conn.execute(sql.SQL("SET search_path TO {}, public").format(sql.Identifier(registry.find(schema).schema)))
+        opened.append(conn)
+        return conn
+
+    yield make
+    for conn in opened:
+        conn.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def schema_session(migrated_db):
+    """A SQLAlchemy Session on the migrated database, rolled back at the end."""
+    from sqlalchemy.orm import Session
+    from sqlalchemy.pool import NullPool
+
+    import dbkit
+
+    engine = dbkit.engine(migrated_db, poolclass=NullPool)
+    with Session(engine) as session:
+        yield session
+        session.rollback()
+    engine.dispose()
+
+
+def insert_row(conn: psycopg.Connection, table: str, row: dict[str, Any] | None = None, **values: Any) -> dict[str, Any]:
+    """INSERT one row (dicts and lists as JSON) and return it as the database stored it."""
+    row = {**(row or {}), **values}
+    params = [Jsonb(v) if isinstance(v, dict | list) else v for v in row.values()]
+    query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING *").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, row)), sql.SQL(", ").join(sql.Placeholder() * len(row))
+    )
+    cur = conn.execute(query, params)
+    return dict(zip([c.name for c in cur.description or []], cur.fetchone() or (), strict=True))
+
+
+def digests(url: str, schemas: list[str] | None = None) -> dict[str, tuple[int, str]]:
+    """Row count and an md5 of every row's text, per table: equal digests mean equal contents."""
+    schemas = schemas or [e.schema for e in registry.with_seed()]
+    found = {}
+    with psycopg.connect(url) as conn:
+        tables = conn.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = ANY(%s) "
+            "AND table_type = 'BASE TABLE' ORDER BY 1, 2",
+            (schemas,),
+        ).fetchall()
+        for schema, table in tables:
+            query = sql.SQL("SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {} t")
+            found[f"{schema}.{table}"] = conn.execute(query.format(sql.Identifier(schema, table))).fetchone()
+    return found
+
+
+@dataclass
+class Ran:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stderr.strip().splitlines()
+
+
+@pytest.fixture
+def cli() -> Callable[..., Ran]:
+    """Run `dbkit ARGS` in this process, as a terminal would see it (stdout, stderr, exit code)."""
+    from click.testing import CliRunner
+
+    from dbkit.cli import app
+
+    def run(*args: str, env: dict[str, str] | None = None) -> Ran:
+        result = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+        return Ran(result.exit_code, result.stdout, result.stderr)
+
+    return run
+
+
+def cli_process(*args: str, env: dict[str, str] | None = None, timeout: int = 120) -> Ran:
+    """Run `python -m dbkit ARGS` in a subprocess (for what only a real process shows: signals, locks)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "dbkit", *args], capture_output=True, text=True, timeout=timeout, env=env or os.environ.copy()
+    )
+    return Ran(done.returncode, done.stdout, done.stderr)
+
+
+class SqlDir:
+    """A throwaway migrations folder; `write("a/0001_x.sql", text)` adds a file under `root`."""
+
+    def __init__(self, root) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def write(self, relative: str, text: str | bytes):
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
+        return path
+
+
+@pytest.fixture
+def sql_dir(tmp_path) -> SqlDir:
+    return SqlDir(tmp_path / "sql")
