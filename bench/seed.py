@@ -60,7 +60,9 @@ def main() -> None:
                 "rows_per_s": round(sum(rows.values()) / median),
             },
         }
-        print(f"default scale: median {median:.2f} s over {args.repeat} runs = {median / BUDGET_S:.2f} of the {BUDGET_S:.0f} s budget")
+        print(
+            f"default scale: median {median:.2f} s over {args.repeat} runs = {median / BUDGET_S:.2f} of the {BUDGET_S:.0f} s budget"
+        )
         if args.large:
             started = time.perf_counter()
             rows = seed(schemas=["ibex_core"], scale=args.large)

@@ -39,10 +39,7 @@ _EXPORTS = {
     "plan": "migrate",
     "mask": "url",
     "resolve": "url",
-    **{name: "errors" for name in (
-        "DbkitError", "ConfigError", "ConnectError", "DriftError", "MigrationError", "NotFoundError", "QueryError", "ReadOnlyError",
-        "RLSContextError", "SeedError", "ServerError", "UsageError",
-    )},
+    **dict.fromkeys(("DbkitError", "ConfigError", "ConnectError", "DriftError", "MigrationError", "NotFoundError", "QueryError", "ReadOnlyError", "RLSContextError", "SeedError", "ServerError", "UsageError"), "errors"),
 }  # fmt: skip
 
 __all__ = list(_EXPORTS)

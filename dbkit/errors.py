@@ -11,18 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "DbkitError",
     "ConfigError",
-    "UsageError",
-    "NotFoundError",
-    "ServerError",
     "ConnectError",
-    "MigrationError",
-    "SeedError",
-    "QueryError",
-    "ReadOnlyError",
-    "RLSContextError",
+    "DbkitError",
     "DriftError",
+    "MigrationError",
+    "NotFoundError",
+    "QueryError",
+    "RLSContextError",
+    "ReadOnlyError",
+    "SeedError",
+    "ServerError",
+    "UsageError",
     "database_error",
 ]
 

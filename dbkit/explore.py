@@ -22,28 +22,31 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "query",
-    "write",
-    "explain",
-    "schemas",
-    "tables",
     "columns",
-    "indexes",
     "constraints",
-    "references",
-    "referenced_by",
-    "triggers",
-    "policies",
-    "functions",
-    "search",
-    "sample",
     "describe",
+    "explain",
+    "functions",
+    "indexes",
+    "plan",
+    "policies",
+    "query",
+    "referenced_by",
+    "references",
+    "sample",
+    "schemas",
+    "search",
+    "tables",
+    "triggers",
+    "write",
 ]
 
 Params = Sequence[Any] | dict[str, Any] | None
 
 
-def query(statement: str | sql.Composable, params: Params = None, *, url: Any = None, settings: dict[str, str] | None = None) -> pd.DataFrame:
+def query(
+    statement: str | sql.Composable, params: Params = None, *, url: Any = None, settings: dict[str, str] | None = None
+) -> pd.DataFrame:
     """Run one read-only statement and return its rows as a DataFrame (anything else is refused before it runs).
 
     `settings` apply to this transaction only (`set_config(..., true)`), e.g. `{"enable_indexscan": "off"}`.
@@ -70,7 +73,7 @@ def write(statement: str | sql.Composable, params: Params = None, *, url: Any = 
             raise UsageError("write() runs exactly one statement in a transaction of its own; pass one statement per call")
         try:
             with conn.transaction(), conn.cursor() as cur:
-                cur.execute(statement, params)
+                cur.execute(source, params)
                 if cur.description is not None:
                     names = [c.name for c in cur.description]
                     return frame(Rows(names, [""] * len(names), cur.fetchall()))
@@ -79,7 +82,9 @@ def write(statement: str | sql.Composable, params: Params = None, *, url: Any = 
             raise database_error(exc) from None
 
 
-def explain(statement: str | sql.Composable, params: Params = None, *, url: Any = None, settings: dict[str, str] | None = None) -> str:
+def explain(
+    statement: str | sql.Composable, params: Params = None, *, url: Any = None, settings: dict[str, str] | None = None
+) -> str:
     """The plan PostgreSQL chooses for one read (EXPLAIN, not ANALYZE: nothing runs); vectors shown by size."""
     text = statement if isinstance(statement, str) else None
     with database(url).reading(settings) as reader:
@@ -91,23 +96,34 @@ def explain(statement: str | sql.Composable, params: Params = None, *, url: Any 
     return _VECTOR_LITERAL.sub(_shorten, "\n".join(row[0] for row in plan.rows))
 
 
+def plan(statement: str | sql.Composable, params: Params = None, *, url: Any = None, analyze: bool = True,
+         buffers: bool = True, settings: dict[str, str] | None = None, rollback: bool = False) -> Any:  # fmt: skip
+    """EXPLAIN (ANALYZE, BUFFERS) as a readable tree, the slowest node marked (see `dbkit.queryplan`)."""
+    from .queryplan import explain_plan
+
+    return explain_plan(statement, params, url=url, analyze=analyze, buffers=buffers, settings=settings, rollback=rollback)
+
+
 # -- the catalog, as DataFrames ------------------------------------------------------------------
 
 
 def schemas(*, url: Any = None) -> pd.DataFrame:
     """Every user schema: its comment, owner, number of tables and size."""
-    import pandas as pd
+    from .display import Result
 
     found = catalog.schemas(url)
-    return pd.DataFrame(
-        [{"schema": s.name, "tables": s.tables, "size": _size(s.size_bytes), "owner": s.owner, "description": s.comment} for s in found],
+    return Result(
+        [
+            {"schema": s.name, "tables": s.tables, "size": _size(s.size_bytes), "owner": s.owner, "description": s.comment}
+            for s in found
+        ],
         columns=["schema", "tables", "size", "owner", "description"],
     )
 
 
 def tables(schema: str | None = None, *, url: Any = None) -> pd.DataFrame:
     """The schema's tables and views: exact row count, size, row-level security and the table's comment."""
-    import pandas as pd
+    from .display import Result
 
     db = database(url)
     found = catalog.schema(schema, db)
@@ -122,7 +138,7 @@ def tables(schema: str | None = None, *, url: Any = None) -> pd.DataFrame:
             statement = sql.SQL(" UNION ALL ").join(parts)
             rows = reader.query(statement.as_string(reader.conn) if not db.is_sqlite else _sqlite_text(statement)).rows
         counts = {name: int(n) for name, n in rows}
-    return pd.DataFrame(
+    return Result(
         [
             {"table": t.name, "rows": counts.get(t.name), "kind": t.kind, "size": _size(t.size_bytes), "rls": t.rls_enabled,
              "description": t.comment}
@@ -134,12 +150,12 @@ def tables(schema: str | None = None, *, url: Any = None) -> pd.DataFrame:
 
 def columns(schema: str | None, table: str, *, url: Any = None) -> pd.DataFrame:
     """One row per column: its real type (`timestamptz`, `text[]`, `vector(384)`), nullability, default, comment."""
-    import pandas as pd
+    from .display import Result
 
     found = catalog.table(schema, table, url)
     keys = {c for k in found.constraints if k.kind == "primary key" for c in k.columns}
     fks = {c: fk.target for fk in found.foreign_keys for c in fk.columns}
-    return pd.DataFrame(
+    return Result(
         [
             {"column": c.name, "type": c.type, "nullable": c.nullable, "default": c.default,
              "key": "PK" if c.name in keys else ("FK → " + fks[c.name]) if c.name in fks else "", "description": c.comment}
@@ -151,10 +167,10 @@ def columns(schema: str | None, table: str, *, url: Any = None) -> pd.DataFrame:
 
 def indexes(schema: str | None, table: str, *, url: Any = None) -> pd.DataFrame:
     """One row per index: method, unique, its WHERE (partial), opclasses, options, size and the full definition."""
-    import pandas as pd
+    from .display import Result
 
     found = catalog.table(schema, table, url)
-    return pd.DataFrame(
+    return Result(
         [
             {"index": i.name, "method": i.method, "unique": i.unique, "primary_key": i.primary, "columns": ", ".join(i.columns),
              "partial_where": i.predicate, "opclass": ", ".join(o for o in i.opclasses if o) or None,
@@ -168,10 +184,10 @@ def indexes(schema: str | None, table: str, *, url: Any = None) -> pd.DataFrame:
 
 def constraints(schema: str | None, table: str, *, url: Any = None) -> pd.DataFrame:
     """PRIMARY KEY, UNIQUE, CHECK (with its expression), FOREIGN KEY (with ON DELETE / ON UPDATE) and EXCLUDE."""
-    import pandas as pd
+    from .display import Result
 
     found = catalog.table(schema, table, url)
-    return pd.DataFrame(
+    return Result(
         [
             {"constraint": k.name, "kind": k.kind, "columns": ", ".join(k.columns), "check": k.expression,
              "references": k.foreign_key.target if k.foreign_key else None,
@@ -195,11 +211,11 @@ def referenced_by(schema: str | None, table: str, *, url: Any = None) -> pd.Data
 
 def triggers(schema: str | None, table: str | None = None, *, url: Any = None) -> pd.DataFrame:
     """Triggers (of one table, or of the whole schema): timing, events, level, function, definition."""
-    import pandas as pd
+    from .display import Result
 
     found = catalog.schema(schema, url)
     chosen = [found.table(table)] if table else list(found.tables)
-    return pd.DataFrame(
+    return Result(
         [
             {"table": t.name, "trigger": g.name, "timing": g.timing, "events": " OR ".join(g.events), "level": g.level,
              "function": g.function, "enabled": g.enabled, "definition": g.definition}
@@ -211,11 +227,11 @@ def triggers(schema: str | None, table: str | None = None, *, url: Any = None) -
 
 def policies(schema: str | None, table: str | None = None, *, url: Any = None) -> pd.DataFrame:
     """Row-level security policies: command, permissive or restrictive, roles, USING and WITH CHECK."""
-    import pandas as pd
+    from .display import Result
 
     found = catalog.schema(schema, url)
     chosen = [found.table(table)] if table else list(found.tables)
-    return pd.DataFrame(
+    return Result(
         [
             {"table": t.name, "policy": p.name, "command": p.command, "permissive": p.permissive, "roles": ", ".join(p.roles),
              "using": p.using, "with_check": p.with_check, "rls_enabled": t.rls_enabled, "rls_forced": t.rls_forced}
@@ -227,10 +243,10 @@ def policies(schema: str | None, table: str | None = None, *, url: Any = None) -
 
 def functions(schema: str, *, url: Any = None) -> pd.DataFrame:
     """The schema's functions and procedures (not those of extensions): signature, result, language, security."""
-    import pandas as pd
+    from .display import Result
 
     found = catalog.schema(schema, url)
-    return pd.DataFrame(
+    return Result(
         [
             {"function": f.name, "arguments": f.arguments, "returns": f.returns, "kind": f.kind, "language": f.language,
              "volatility": f.volatility, "security_definer": f.security_definer, "config": ", ".join(f.config) or None,
@@ -243,7 +259,7 @@ def functions(schema: str, *, url: Any = None) -> pd.DataFrame:
 
 def search(text: str, *, schema: str | None = None, url: Any = None) -> pd.DataFrame:
     """Tables, columns, indexes, constraints and functions whose name or comment contains `text` (any case)."""
-    import pandas as pd
+    from .display import Result
 
     if not isinstance(text, str) or not text.strip():
         raise UsageError("search() needs some text to look for")
@@ -268,7 +284,7 @@ def search(text: str, *, schema: str | None = None, url: Any = None) -> pd.DataF
                 hit("constraint", found.name, k.name, None, k.definition)
         for f in found.functions:
             hit(f.kind, found.name, f"{f.name}({f.arguments})", f.comment)
-    return pd.DataFrame(hits, columns=["kind", "schema", "name", "detail", "description"])
+    return Result(hits, columns=["kind", "schema", "name", "detail", "description"])
 
 
 def sample(schema: str | None, table: str, limit: int = 5, *, url: Any = None) -> pd.DataFrame:
@@ -299,15 +315,15 @@ def describe(schema: str | None, table: str, *, url: Any = None) -> tuple[pd.Dat
 
 
 def frame(rows: Rows) -> pd.DataFrame:
-    import pandas as pd
+    from .display import Result
 
-    return pd.DataFrame(rows.rows, columns=rows.columns)
+    return Result(rows.rows, columns=rows.columns)
 
 
 def _fk_frame(keys: Sequence[catalog.ForeignKey]) -> pd.DataFrame:
-    import pandas as pd
+    from .display import Result
 
-    return pd.DataFrame(
+    return Result(
         [
             {"constraint": k.name, "from": k.source, "columns": ", ".join(k.columns), "to": k.target,
              "ref_columns": ", ".join(k.ref_columns), "on_delete": k.on_delete, "on_update": k.on_update}
@@ -349,4 +365,3 @@ _VECTOR_LITERAL = re.compile(r"'\[([^\]']{200,})\]'")
 
 def _shorten(match: re.Match[str]) -> str:
     return f"'[…{match.group(1).count(',') + 1} values…]'"
-

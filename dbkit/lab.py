@@ -6,12 +6,12 @@ import os
 import secrets
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .errors import ConfigError
 
-__all__ = ["NOTEBOOKS", "launch", "command"]
+__all__ = ["NOTEBOOKS", "command", "launch"]
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Blocker", "lock_timeout", "blockers", "explain"]
+__all__ = ["Blocker", "blockers", "explain", "lock_timeout"]
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,12 @@ from . import registry
 from .errors import MigrationError, NotFoundError
 from .registry import Entry
 from .sqltext import SqlSyntaxError, Statement, split, transaction_control
-from .url import resolve
+from .url import Resolved, resolve
 
 if TYPE_CHECKING:
     from ._targets import Ledger, Target
 
-__all__ = ["Migration", "discover", "plan", "migrate", "render", "state"]
+__all__ = ["Migration", "discover", "migrate", "plan", "render", "state"]
 
 _FILE = re.compile(r"^(?P<version>\d{4})_(?P<slug>[a-z0-9_]+?)(?:\.(?P<only>postgresql|sqlite))?\.sql$")
 # Names a person meant as migrations: `0001_x.SQL`, `0001_x.sql.txt`, `1_x.sql`, `0001-x.sql`...
@@ -162,7 +162,7 @@ def discover(schemas: list[str] | None = None, *, root: Path | None = None, engi
     return found
 
 
-def plan(url: str | None = None, schemas: list[str] | None = None, *, root: Path | None = None) -> list[Migration]:
+def plan(url: str | Resolved | None = None, schemas: list[str] | None = None, *, root: Path | None = None) -> list[Migration]:
     """The migrations not yet applied; reads the ledger in a READ ONLY transaction, writes nothing."""
     from ._targets import open_target
 
@@ -171,7 +171,7 @@ def plan(url: str | None = None, schemas: list[str] | None = None, *, root: Path
 
 
 def migrate(
-    url: str | None = None,
+    url: str | Resolved | None = None,
     schemas: list[str] | None = None,
     *,
     root: Path | None = None,
@@ -195,7 +195,7 @@ def migrate(
     return applied
 
 
-def render(url: str | None = None, schemas: list[str] | None = None, *, root: Path | None = None) -> str:
+def render(url: str | Resolved | None = None, schemas: list[str] | None = None, *, root: Path | None = None) -> str:
     """The SQL `migrate` would run now, each file under a `-- file:` marker; writes nothing."""
     from ._targets import open_target
 
@@ -209,7 +209,7 @@ def render(url: str | None = None, schemas: list[str] | None = None, *, root: Pa
         return "\n\n".join(parts)
 
 
-def state(url: str | None = None, *, root: Path | None = None) -> list[tuple[Entry, int, list[Migration]]]:
+def state(url: str | Resolved | None = None, *, root: Path | None = None) -> list[tuple[Entry, int, list[Migration]]]:
     """Per folder that runs on this database: (folder, files applied, files pending). Read-only."""
     from ._targets import open_target
 

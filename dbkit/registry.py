@@ -28,7 +28,21 @@ from typing import Any
 
 from .errors import ConfigError, NotFoundError
 
-__all__ = ["SQL_DIR", "DIALECTS", "KIT_SCHEMA", "LEDGER", "SQLITE_LEDGER", "SEED_RUNS", "Entry", "entries", "find", "choose", "sql_dir", "with_models", "with_seed"]
+__all__ = [
+    "DIALECTS",
+    "KIT_SCHEMA",
+    "LEDGER",
+    "SEED_RUNS",
+    "SQLITE_LEDGER",
+    "SQL_DIR",
+    "Entry",
+    "choose",
+    "entries",
+    "find",
+    "sql_dir",
+    "with_models",
+    "with_seed",
+]
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 DIALECTS = ("postgresql", "sqlite")
@@ -62,7 +76,7 @@ class Entry:
 
     def runs_on(self, engine: str) -> bool:
         """PostgreSQL runs every folder (SQLite-authored ones translated); SQLite only its own."""
-        return engine == "postgresql" or self.dialect == engine
+        return engine in ("postgresql", self.dialect)
 
     def models_module(self) -> ModuleType:
         return _import(self, "models")
@@ -162,7 +176,7 @@ def _check_unique(found: list[Entry]) -> None:
 def _import(entry: Entry, kind: str) -> ModuleType:
     module = getattr(entry, kind)
     if not module:
-        raise NotFoundError(f"schema {entry.schema} has no {kind} module; add `{kind} = \"...\"` to {entry.path / 'dbkit.toml'}")
+        raise NotFoundError(f'schema {entry.schema} has no {kind} module; add `{kind} = "..."` to {entry.path / "dbkit.toml"}')
     try:
         return importlib.import_module(module)
     except ImportError as exc:

@@ -106,14 +106,14 @@ class BaseRepository(Generic[T]):
             raise NotFoundError(f"no {self.model.__name__} {ident} in organization {self.org_id}")
         return obj
 
-    def _get_stmt(self, ident: Any) -> Select[tuple[T]]:
+    def _get_stmt(self, ident: Any) -> Select[Any]:
         keys = inspect(self.model).primary_key
         values = ident if isinstance(ident, tuple) else (ident,)
         if len(values) != len(keys):
             raise UsageError(f"{self.model.__name__} has a {len(keys)}-column primary key; pass a tuple")
         return select(self.model).where(self._org_column == self.org_id, *(k == v for k, v in zip(keys, values, strict=True)))
 
-    def _list_stmt(self, limit: int, offset: int, filters: dict[str, Any]) -> Select[tuple[T]]:
+    def _list_stmt(self, limit: int, offset: int, filters: dict[str, Any]) -> Select[Any]:
         attrs = inspect(self.model).column_attrs
         for name in filters:
             if name not in attrs:
@@ -164,19 +164,19 @@ class MemoryRepository(BaseRepository[Memory]):
         self._set_rls_context()
         return self.session.scalars(self._hot_cache_stmt(agent_id, limit)).all()
 
-    def _search_stmt(self, embedding: Any, k: int, agent_id: uuid.UUID | None) -> Select[tuple[Memory, float]]:
+    def _search_stmt(self, embedding: Any, k: int, agent_id: uuid.UUID | None) -> Select[Any]:
         distance = Memory.embedding.cosine_distance(embedding).label("distance")
         stmt = select(Memory, distance).where(Memory.org_id == self.org_id, _live())
         if agent_id is not None:
             stmt = stmt.where(Memory.agent_id == agent_id)
         return stmt.order_by(distance).limit(k)
 
-    def _duplicate_stmt(self, agent_id: uuid.UUID, content_hash: str) -> Select[tuple[Memory]]:
+    def _duplicate_stmt(self, agent_id: uuid.UUID, content_hash: str) -> Select[Any]:
         return select(Memory).where(
             Memory.org_id == self.org_id, Memory.agent_id == agent_id, Memory.content_hash == content_hash, _live()
         )
 
-    def _hot_cache_stmt(self, agent_id: uuid.UUID, limit: int) -> Select[tuple[Memory]]:
+    def _hot_cache_stmt(self, agent_id: uuid.UUID, limit: int) -> Select[Any]:
         # Matches memories_hot_cache_idx (org_id, agent_id, created_at DESC): an index scan, no sort.
         return (
             select(Memory)

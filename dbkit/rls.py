@@ -31,8 +31,17 @@ from .db import database, make_engine
 from .errors import RLSContextError
 from .url import Resolved
 
-__all__ = ["APP_ROLE", "TENANT_GROUP", "app_engine", "async_app_engine", "tenant_role", "tenant_engine",
-           "org_session", "async_org_session", "scope_session"]  # fmt: skip
+__all__ = [
+    "APP_ROLE",
+    "TENANT_GROUP",
+    "app_engine",
+    "async_app_engine",
+    "async_org_session",
+    "org_session",
+    "scope_session",
+    "tenant_engine",
+    "tenant_role",
+]  # fmt: skip
 
 APP_ROLE = "ibex_app"
 TENANT_GROUP = "ibex_tenant"  # every per-organization login role is a member (sql/ibex/0006_tenant_binding.sql)
@@ -68,7 +77,9 @@ def tenant_engine(org_id: uuid.UUID | str, url: Any = None, **kwargs: Any) -> En
             from psycopg import errors, sql
 
             try:
-                admin.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE {}").format(sql.Identifier(role), sql.Identifier(TENANT_GROUP)))
+                admin.execute(
+                    sql.SQL("CREATE ROLE {} LOGIN IN ROLE {}").format(sql.Identifier(role), sql.Identifier(TENANT_GROUP))
+                )
             except (errors.DuplicateObject, errors.UniqueViolation):
                 pass
             except errors.UndefinedObject:

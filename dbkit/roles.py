@@ -20,10 +20,11 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from psycopg import errors, sql
 
+from .db import scalar
 from .errors import ConnectError
 from .url import with_user
 
-__all__ = ["READER", "derived_password", "login_url", "ensure_reader", "ensure_login", "set_password"]
+__all__ = ["READER", "derived_password", "ensure_login", "ensure_reader", "login_url", "set_password"]
 
 READER = "dbkit_reader"
 _DUPLICATE = (errors.DuplicateObject, errors.UniqueViolation)  # two processes creating one role at once
@@ -66,7 +67,7 @@ def ensure_reader(conn) -> None:
 
 def ensure_login(conn, role: str) -> None:
     """Let an existing role log in (`ALTER ROLE ... LOGIN`); the kit's role needs CREATEROLE or superuser."""
-    if not conn.execute("SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", [role]).fetchone()[0]:
+    if not scalar(conn, "SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", [role]):
         conn.execute(sql.SQL("ALTER ROLE {} LOGIN").format(sql.Identifier(role)))
 
 
@@ -76,7 +77,7 @@ def set_password(conn, role: str, password: str | None) -> None:
 
 
 def _grant_reads(conn, superuser: bool) -> None:
-    granted = conn.execute("SELECT pg_has_role(%s, 'pg_read_all_data', 'MEMBER')", [READER]).fetchone()[0]
+    granted = scalar(conn, "SELECT pg_has_role(%s, 'pg_read_all_data', 'MEMBER')", [READER])
     if granted:
         return
     try:

@@ -10,13 +10,13 @@ import base64
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .errors import DbkitError
 from .lab import NOTEBOOKS
 
-__all__ = ["run", "MERMAID_JS"]
+__all__ = ["MERMAID_JS", "run"]
 
 MERMAID_JS = Path(__file__).resolve().parent / "static" / "mermaid-11.10.0.min.js"
 # nbconvert's template does `(await import(url)).default`: hand it the global that the inlined script defines.
@@ -42,8 +42,10 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     exporter = HTMLExporter(template_name="lab", mermaid_js_url=_MERMAID_MODULE, mermaid_layout_elk_js_url="")
     # startOnLoad off: nbconvert's own script renders each diagram; Mermaid's auto-start would race it.
-    inline = f"<script>{MERMAID_JS.read_text(encoding='utf-8')}</script>\n" \
+    inline = (
+        f"<script>{MERMAID_JS.read_text(encoding='utf-8')}</script>\n"
         "<script>mermaid.initialize({startOnLoad: false});</script>\n</head>"
+    )
     written = []
     for path in chosen:
         started = time.perf_counter()

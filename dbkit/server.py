@@ -25,7 +25,7 @@ from . import _pgctl, _platform
 from ._pgctl import PASSWORD_FILE, SUPERUSER, SYSTEM_USER, advice, bin_dir, pg_ctl
 from .errors import ServerError, UsageError
 
-__all__ = ["ServerStatus", "data_dir", "status", "up", "down", "bin_dir", "password", "check_port", "settings"]
+__all__ = ["ServerStatus", "bin_dir", "check_port", "data_dir", "down", "password", "settings", "status", "up"]
 
 DATABASE = "dbkit"  # created at first start; `postgres` stays the maintenance database
 DEFAULT_PORT = 5432  # names the unix socket file only, unless TCP is asked for
@@ -224,7 +224,9 @@ def _wait_for_stale_server(directory: Path, timeout: float = 60.0) -> None:
         time.sleep(0.1)
     if left:
         pids = ", ".join(map(str, left))
-        raise ServerError(f"processes of an old server in {directory} are still running (pids {pids}); stop them, then run `dbkit up`")
+        raise ServerError(
+            f"processes of an old server in {directory} are still running (pids {pids}); stop them, then run `dbkit up`"
+        )
     (directory / "postmaster.pid").unlink(missing_ok=True)
 
 
@@ -237,11 +239,13 @@ def _lock(directory: Path) -> FileLock:
 
 
 class _TimedLock(FileLock):
-    def __enter__(self):  # type: ignore[override]
+    def __enter__(self) -> _TimedLock:
         try:
             return super().__enter__()
         except Timeout:
-            raise ServerError(f"another dbkit process has held the server lock {self.lock_file} for 120 s; wait, or stop it") from None
+            raise ServerError(
+                f"another dbkit process has held the server lock {self.lock_file} for 120 s; wait, or stop it"
+            ) from None
         except OSError as exc:
             raise ServerError(advice(f"cannot take the lock {self.lock_file}", exc)) from None
 
@@ -290,7 +294,9 @@ def _start(directory: Path, port: int | None) -> None:
             tail = _pgctl.log_tail(directory)
             # A killed server's children may still hold its shared memory: wait for them, then retry.
             if attempt == 19 or not any(s in tail for s in ("pre-existing shared memory", "another postmaster")):
-                raise ServerError(f"the server in {directory} did not start: {_pgctl.reason(tail) or 'see ' + str(log)}") from None
+                raise ServerError(
+                    f"the server in {directory} did not start: {_pgctl.reason(tail) or 'see ' + str(log)}"
+                ) from None
             time.sleep(0.25)
             _wait_for_stale_server(directory, timeout=10)
     if port and not _platform.SOCKETS:

@@ -7,12 +7,13 @@ server's grammar does not (dollar quotes, nested comments, `BEGIN ATOMIC` bodies
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
 from .errors import ReadOnlyError
 
-__all__ = ["Statement", "SqlSyntaxError", "split", "transaction_control", "one_read", "for_parser", "READ_KINDS"]
+__all__ = ["READ_KINDS", "SqlSyntaxError", "Statement", "for_parser", "named_binds", "one_read", "split", "transaction_control"]
 
 # What a read may be: a query, EXPLAIN of one, SHOW. Everything else (COPY, CALL, DO, SET, DDL, DML) is not.
 READ_KINDS = ("SelectStmt", "ExplainStmt", "VariableShowStmt")
@@ -86,6 +87,36 @@ def for_parser(query: str, has_params: bool) -> str:
     return _PLACEHOLDER.sub(replace, query)
 
 
+def named_binds(query: str) -> tuple[str, list[str]]:
+    """`:name` placeholders (SQLAlchemy's and JupySQL's) as psycopg's `%(name)s`, and the names, in order.
+
+    PostgreSQL's scanner tells a bind from a cast (`x::text`), a string (`':not_a_bind'`), a dollar-quoted
+    body or a comment. Literal `%` signs are doubled, as psycopg needs once parameters are passed.
+    """
+    from pglast.parser import scan
+
+    ascii_query = _NON_ASCII.sub("x", query)
+    tokens = scan(ascii_query)
+    binds: dict[int, tuple[int, str]] = {}  # start of ':' -> (end of name, name)
+    for colon, word in itertools.pairwise(tokens):
+        name = query[word.start : word.end + 1]
+        if colon.name == "ASCII_58" and word.start == colon.end + 1 and re.fullmatch(r"[A-Za-z_]\w*", name):
+            binds[colon.start] = (word.end + 1, name)
+    if not binds:
+        return query, []
+    out, names, i = [], [], 0
+    while i < len(query):
+        if i in binds:
+            end, name = binds[i]
+            out.append(f"%({name})s")
+            names.append(name)
+            i = end
+        else:
+            out.append("%%" if query[i] == "%" else query[i])
+            i += 1
+    return "".join(out), names
+
+
 def one_read(query: str, *, has_params: bool) -> Statement:
     """The single read-only statement `query` holds; ReadOnlyError, before anything is sent, otherwise."""
     try:
@@ -98,10 +129,12 @@ def one_read(query: str, *, has_params: bool) -> Statement:
             f"the text holds {what}; read-only helpers run exactly one: pass one statement per call", sqlstate="42601"
         )
     statement = statements[0]
-    what = "SELECT ... INTO (it creates a table)" if statement.kind == "SelectStmt" and _selects_into(statement) else None
-    if statement.kind not in READ_KINDS or what:
+    writes: str | None = (
+        "SELECT ... INTO (it creates a table)" if statement.kind == "SelectStmt" and _selects_into(statement) else None
+    )
+    if statement.kind not in READ_KINDS or writes:
         raise ReadOnlyError(
-            f"{what or _describe(statement)} is not a read; the read-only helpers run SELECT, WITH, VALUES, TABLE, "
+            f"{writes or _describe(statement)} is not a read; the read-only helpers run SELECT, WITH, VALUES, TABLE, "
             "EXPLAIN and SHOW: use dbkit.explore.write() (or %%sql --write) to change data",
             sqlstate="25006",
         )

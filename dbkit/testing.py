@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["run_id", "run_dir", "template", "seeded_template", "clone", "drop", "canonical", "same", "NotebookFile"]
+__all__ = ["NotebookFile", "canonical", "clone", "drop", "run_dir", "run_id", "same", "seeded_template", "template"]
 
 _SNAPSHOT_DIR = "__snapshots__"
 # Whether this process started the run: it set DBKIT_TEST_RUN, which its xdist workers and any pytest a
@@ -176,7 +176,10 @@ def _canonical_array(value: Any) -> Any:
     import pandas as pd
 
     if isinstance(value, pd.DataFrame):
-        return {"columns": [str(c) for c in value.columns], "rows": [[canonical(v) for v in row] for row in value.itertuples(index=False)]}
+        return {
+            "columns": [str(c) for c in value.columns],
+            "rows": [[canonical(v) for v in row] for row in value.itertuples(index=False)],
+        }
     if isinstance(value, pd.Series):
         return {"index": [canonical(i) for i in value.index], "values": [canonical(v) for v in value]}
     if value is pd.NaT:
@@ -200,7 +203,11 @@ def capture(value: Any) -> str:
 def same(left: Any, right: Any, *, tolerance: float = 1e-9) -> bool:
     """Equal by meaning: the same structure, floats within `tolerance`."""
     if isinstance(left, float) or isinstance(right, float):
-        return isinstance(left, int | float) and isinstance(right, int | float) and math.isclose(left, right, rel_tol=tolerance, abs_tol=tolerance)
+        return (
+            isinstance(left, int | float)
+            and isinstance(right, int | float)
+            and math.isclose(left, right, rel_tol=tolerance, abs_tol=tolerance)
+        )
     if isinstance(left, dict) and isinstance(right, dict):
         return left.keys() == right.keys() and all(same(left[k], right[k], tolerance=tolerance) for k in left)
     if isinstance(left, list) and isinstance(right, list):
@@ -295,7 +302,9 @@ class NotebookItem(pytest.Item):
         self.add_marker(pytest.mark.notebooks)
 
     def runtest(self) -> None:
-        error, produced = self.parent.run()  # type: ignore[attr-defined]
+        notebook = self.parent
+        assert isinstance(notebook, NotebookFile)
+        error, produced = notebook.run()
         if error:
             raise NotebookFailure(error)
         if self.cell_id is None:

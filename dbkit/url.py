@@ -16,7 +16,19 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from .errors import ConfigError
 
-__all__ = ["Resolved", "resolve", "mask", "mask_text", "sqlalchemy_url", "with_database", "database_of", "with_user", "sqlite_path", "libpq_url", "checked"]
+__all__ = [
+    "Resolved",
+    "checked",
+    "database_of",
+    "libpq_url",
+    "mask",
+    "mask_text",
+    "resolve",
+    "sqlalchemy_url",
+    "sqlite_path",
+    "with_database",
+    "with_user",
+]
 
 _SCHEMES = ("postgresql", "postgres", "sqlite")  # plus SQLAlchemy's `+driver` forms
 _SECRET_PARAMS = {"password", "sslpassword"}

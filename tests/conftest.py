@@ -23,7 +23,7 @@ from psycopg import sql
 
 # Before dbkit reads it: the run's own embedded server, never the user's default one. Workers of one
 # xdist run share it (the same run id), separate runs do not.
-from dbkit.testing import run_dir, template  # noqa: E402  (light: imports nothing of the server yet)
+from dbkit.testing import run_dir, template
 
 _EMBEDDED = not os.environ.get("DATABASE_URL")
 _TMP = run_dir()

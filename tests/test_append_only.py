@@ -56,7 +56,9 @@ def lite(tmp_path):
 def test_sqlite_refuses_every_change_to_a_written_row(lite, attack):
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         lite.execute(attack)
-    assert lite.execute("SELECT id, trace_id, type, outcome FROM audit_events").fetchall() == [(1, "t1", "task.started", "success")]
+    assert lite.execute("SELECT id, trace_id, type, outcome FROM audit_events").fetchall() == [
+        (1, "t1", "task.started", "success")
+    ]
 
 
 def test_sqlite_still_appends_even_through_replace(lite):
@@ -110,7 +112,9 @@ def test_postgres_still_appends(pg_audit):
     with psycopg.connect(pg_audit) as conn:
         conn.execute("SET ROLE audit_writer")
         conn.execute("INSERT INTO syris.audit_events (trace_id, type, outcome) VALUES ('t2', 'task.done', 'success')")
-        conn.execute("INSERT INTO syris.audit_events (id, trace_id, type, outcome) VALUES (900001, 'x', 'y', 'success') ON CONFLICT DO NOTHING")
+        conn.execute(
+            "INSERT INTO syris.audit_events (id, trace_id, type, outcome) VALUES (900001, 'x', 'y', 'success') ON CONFLICT DO NOTHING"
+        )
         assert conn.execute("SELECT count(*) FROM syris.audit_events WHERE trace_id IN ('t1', 't2')").fetchone() == (2,)
         conn.rollback()
 

@@ -80,7 +80,11 @@ def test_constraints_with_check_expressions_and_foreign_key_actions(shop):
     lines = catalog.table("Odd Shop", "Order Lines", shop)
     (fk,) = lines.foreign_keys
     assert (fk.columns, fk.target, fk.ref_columns, fk.on_delete, fk.on_update) == (
-        ("customer_id",), "Odd Shop.customers", ("id",), "CASCADE", "RESTRICT"
+        ("customer_id",),
+        "Odd Shop.customers",
+        ("id",),
+        "CASCADE",
+        "RESTRICT",
     )
     assert lines.primary_key == ("customer_id", "line")
 
@@ -105,10 +109,21 @@ def test_policies_triggers_functions_and_views(shop):
     live = catalog.schema("Odd Shop", shop)
     lines = live.table("Order Lines")
     (policy,) = lines.policies
-    assert (policy.name, policy.command, policy.permissive, policy.roles, policy.using) == ("only_mine", "SELECT", False, ("public",), "line > 0")
+    assert (policy.name, policy.command, policy.permissive, policy.roles, policy.using) == (
+        "only_mine",
+        "SELECT",
+        False,
+        ("public",),
+        "line > 0",
+    )
     assert lines.rls_enabled and not lines.rls_forced
     (trigger,) = lines.triggers
-    assert (trigger.timing, trigger.events, trigger.level, trigger.function) == ("BEFORE", ("INSERT", "UPDATE"), "ROW", '"Odd Shop".touch')
+    assert (trigger.timing, trigger.events, trigger.level, trigger.function) == (
+        "BEFORE",
+        ("INSERT", "UPDATE"),
+        "ROW",
+        '"Odd Shop".touch',
+    )
     (function,) = live.functions
     assert function.security_definer and function.language == "plpgsql" and function.returns == "trigger"
     assert live.table("emails").kind == "view"

@@ -122,7 +122,11 @@ def test_plan_then_migrate_then_nothing(cli, fresh_db, sql_dir):
     sql_dir.write("alpha/0001_a.sql", "CREATE TABLE a (id int);")
     sql_dir.write("alpha/0002_b.sql", "CREATE TABLE b (id int);")
     args = ("--url", fresh_db, "--dir", str(sql_dir.root))
-    assert cli("migrate", "--plan", *args).stdout.splitlines() == ["pending  alpha/0001_a.sql", "pending  alpha/0002_b.sql", "2 file(s) pending"]
+    assert cli("migrate", "--plan", *args).stdout.splitlines() == [
+        "pending  alpha/0001_a.sql",
+        "pending  alpha/0002_b.sql",
+        "2 file(s) pending",
+    ]
     with psycopg.connect(fresh_db) as conn:
         assert conn.execute("SELECT to_regnamespace('dbkit')").fetchone() == (None,)
     assert "2 file(s) applied" in cli("migrate", *args).stdout

@@ -77,7 +77,7 @@ def test_types_markers_and_cardinality_tell_the_truth(migrated_db, tmp_path):
     assert "        uuid id PK" in memories
     assert '        uuid org_id FK "NOT NULL"' in memories
     assert '        vector(384) embedding "NOT NULL"' in memories
-    assert '        numeric(4-3) confidence' in memories and '        timestamptz created_at "NOT NULL"' in memories
+    assert "        numeric(4-3) confidence" in memories and '        timestamptz created_at "NOT NULL"' in memories
     assert "        uuid superseded_by FK\n" in memories + "\n"  # nullable: no NOT NULL marker
     assert '    organizations ||..o{ memories : "org_id"' in markup  # NOT NULL key: exactly one parent
     assert '    memories |o..o{ memories : "superseded_by"' in markup  # nullable self-reference
@@ -133,7 +133,6 @@ def test_the_parser_check_can_fail(mermaid_parse):
 
 def test_awkward_names_and_types_still_parse(pg_url, mermaid_parse):
     import psycopg
-
     from conftest import create_database, drop_database
 
     url = create_database()

@@ -16,9 +16,15 @@ from dbkit.embed import HashingEmbedder, MiniLMEmbedder, embed, embedder, pad_15
 
 PAIRS = [
     ("The user prefers dark mode in every editor.", "In all of their code editors, the user likes a dark theme."),
-    ("The nightly backup job failed because the disk was full.", "Last night's backup did not finish: no space was left on the drive."),
+    (
+        "The nightly backup job failed because the disk was full.",
+        "Last night's backup did not finish: no space was left on the drive.",
+    ),
     ("Alice is allergic to peanuts.", "Peanuts give Alice an allergic reaction."),
-    ("The meeting with the design team moved to Thursday at 3 pm.", "The design team's meeting is now on Thursday afternoon at three."),
+    (
+        "The meeting with the design team moved to Thursday at 3 pm.",
+        "The design team's meeting is now on Thursday afternoon at three.",
+    ),
     ("How do I reset my password?", "What are the steps to change a forgotten password?"),
 ]
 DISTRACTORS = [
@@ -191,6 +197,10 @@ def test_pgvector_sees_the_same_distances_after_padding(fresh_db):
     with psycopg.connect(fresh_db) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
         for i in range(1, 4):
-            short = conn.execute("SELECT %s::vector(384) <=> %s::vector(384)", (literal(vectors[0]), literal(vectors[i]))).fetchone()[0]
-            wide = conn.execute("SELECT %s::vector(1536) <=> %s::vector(1536)", (literal(padded[0]), literal(padded[i]))).fetchone()[0]
+            short = conn.execute(
+                "SELECT %s::vector(384) <=> %s::vector(384)", (literal(vectors[0]), literal(vectors[i]))
+            ).fetchone()[0]
+            wide = conn.execute(
+                "SELECT %s::vector(1536) <=> %s::vector(1536)", (literal(padded[0]), literal(padded[i]))
+            ).fetchone()[0]
             assert wide == pytest.approx(short, abs=1e-6)

@@ -35,5 +35,5 @@ def test_database_errors_carry_the_sqlstate_and_advice(migrated_db):
         with pytest.raises(psycopg.Error) as caught:
             conn.execute("SELECT * FROM no_such_table")
     converted = errors.database_error(caught.value)
-    assert str(converted).startswith("SQLSTATE 42P01 (UndefinedTable): relation \"no_such_table\" does not exist; check the table")
+    assert str(converted).startswith('SQLSTATE 42P01 (UndefinedTable): relation "no_such_table" does not exist; check the table')
     assert converted.sqlstate == "42P01" and converted.diag.message_primary == caught.value.diag.message_primary

@@ -21,11 +21,16 @@ def test_tables_columns_indexes(migrated_db):
     assert memories.at["embedding", "type"] == "vector(384)" and memories.at["created_at", "type"] == "timestamptz"
     assert memories.at["agent_id", "key"] == "FK → ibex_core.agents"
     indexes = explore.indexes("ibex_core", "memories", url=migrated_db).set_index("index")
-    assert bool(indexes.at["memories_content_hash_org", "unique"]) and "status" in indexes.at["memories_content_hash_org", "partial_where"]
+    assert (
+        bool(indexes.at["memories_content_hash_org", "unique"])
+        and "status" in indexes.at["memories_content_hash_org", "partial_where"]
+    )
     assert indexes.at["memories_embedding_hnsw_idx", "method"] == "hnsw"
     assert indexes.at["memories_embedding_hnsw_idx", "opclass"] == "vector_cosine_ops"
     assert indexes.at["memories_embedding_hnsw_idx", "options"] == "m=16, ef_construction=64"
-    assert indexes.at["memories_embedding_hnsw_idx", "definition"].startswith("CREATE INDEX memories_embedding_hnsw_idx ON ibex_core.memories USING hnsw")
+    assert indexes.at["memories_embedding_hnsw_idx", "definition"].startswith(
+        "CREATE INDEX memories_embedding_hnsw_idx ON ibex_core.memories USING hnsw"
+    )
 
 
 def test_constraints_and_foreign_keys_both_ways(migrated_db):
@@ -90,7 +95,9 @@ def test_explain_applies_settings_to_the_transaction_only(migrated_db):
 
 def test_explain_shortens_vector_literals(migrated_db):
     query = np.ones(384, dtype=np.float32) / np.sqrt(384)
-    plan = explore.explain("SELECT id FROM ibex_core.memories ORDER BY embedding <=> %s LIMIT 3", [Vector(query)], url=migrated_db)
+    plan = explore.explain(
+        "SELECT id FROM ibex_core.memories ORDER BY embedding <=> %s LIMIT 3", [Vector(query)], url=migrated_db
+    )
     assert "[…384 values…]" in plan and len(plan) < 2000
 
 

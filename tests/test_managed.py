@@ -57,7 +57,10 @@ def managed():
 
 def test_the_role_is_ordinary(managed):
     with psycopg.connect(managed) as conn:
-        assert conn.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user").fetchone() == (False, False)
+        assert conn.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user").fetchone() == (
+            False,
+            False,
+        )
 
 
 def test_migrate_seed_explore_and_check_as_an_ordinary_user(managed):

@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from datetime import UTC
 from pathlib import Path
 
 import psycopg
@@ -46,7 +47,10 @@ def test_applies_in_order_then_nothing(fresh_db, sql_dir):
 
 def test_failing_file_rolls_back_completely(fresh_db, sql_dir):
     sql_dir.write("alpha/0001_ok.sql", TABLES)
-    sql_dir.write("alpha/0002_bad.sql", "CREATE TABLE half (id int);\n\nINSERT INTO note VALUES (1, 'x');\nSELECT *\n  FROM missing_table;\n")
+    sql_dir.write(
+        "alpha/0002_bad.sql",
+        "CREATE TABLE half (id int);\n\nINSERT INTO note VALUES (1, 'x');\nSELECT *\n  FROM missing_table;\n",
+    )
     with pytest.raises(MigrationError) as caught:
         migrate(fresh_db, root=sql_dir.root)
     message = str(caught.value)
@@ -96,7 +100,9 @@ def test_plan_and_sql_write_nothing(fresh_db, sql_dir):
 
 def test_no_transaction_marker_allows_concurrent_index(fresh_db, sql_dir):
     sql_dir.write("alpha/0001_ok.sql", TABLES)
-    sql_dir.write("alpha/0002_index.sql", "-- dbkit:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_note_body ON note (body);\n")
+    sql_dir.write(
+        "alpha/0002_index.sql", "-- dbkit:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_note_body ON note (body);\n"
+    )
     migrate(fresh_db, root=sql_dir.root)
     assert _scalar(fresh_db, "SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_note_body'") == 1
     assert len(_ledger(fresh_db)) == 2
@@ -169,7 +175,9 @@ def test_keywords_inside_comments_do_not_confuse_the_splitter(fresh_db, sql_dir)
 )  # fmt: skip
 def test_transaction_control_is_refused_before_anything_runs(fresh_db, sql_dir, statement, word):
     sql_dir.write("alpha/0001_ok.sql", TABLES)
-    sql_dir.write("alpha/0002_own_transaction.sql", f"CREATE TABLE half (id int);\n{statement}\nINSERT INTO note VALUES (1, 'x');\n")
+    sql_dir.write(
+        "alpha/0002_own_transaction.sql", f"CREATE TABLE half (id int);\n{statement}\nINSERT INTO note VALUES (1, 'x');\n"
+    )
     with pytest.raises(MigrationError, match=rf"0002_own_transaction\.sql:2: {word}.* would end the transaction") as caught:
         migrate(fresh_db, root=sql_dir.root)
     assert "-- dbkit:no-transaction" in str(caught.value)
@@ -194,12 +202,16 @@ def test_a_no_transaction_file_may_manage_its_own(fresh_db, sql_dir):
 def test_a_syntax_error_anywhere_stops_the_run_before_it_starts(fresh_db, sql_dir):
     sql_dir.write("alpha/0001_ok.sql", TABLES)
     sql_dir.write("alpha/0002_bad.sql", "-- ünïcödé comment first\nCREATE TABLE b (id int);\nSELEC 1;\n")
-    with pytest.raises(MigrationError, match=r"0002_bad\.sql:3: SQLSTATE 42601 \(SyntaxError\): syntax error at or near \"SELEC\""):
+    with pytest.raises(
+        MigrationError, match=r"0002_bad\.sql:3: SQLSTATE 42601 \(SyntaxError\): syntax error at or near \"SELEC\""
+    ):
         migrate(fresh_db, root=sql_dir.root)
     assert "alpha" not in _schemas(fresh_db)
 
 
-@pytest.mark.parametrize("name", ["0003_upper.SQL", "0003_text.sql.txt", "0003_backup.sql.bak", "0003-dash.sql", "3_short.sql", "0003_Upper.sql"])
+@pytest.mark.parametrize(
+    "name", ["0003_upper.SQL", "0003_text.sql.txt", "0003_backup.sql.bak", "0003-dash.sql", "3_short.sql", "0003_Upper.sql"]
+)
 def test_files_that_look_like_migrations_are_reported_not_skipped(sql_dir, name):
     sql_dir.write("alpha/0001_ok.sql", TABLES)
     sql_dir.write(f"alpha/{name}", "SELECT 1;")
@@ -275,7 +287,7 @@ def test_discovery_orders_folders_by_name_and_versions_as_integers(folders, seed
 @given(content=st.binary(min_size=1, max_size=400), flip=st.integers(min_value=0), applied=st.booleans())
 @settings(max_examples=80, deadline=None)
 def test_any_changed_byte_of_an_applied_file_is_refused(content, flip, applied):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from dbkit._targets import Ledger, LedgerRow
     from dbkit.migrate import _pending
@@ -285,7 +297,7 @@ def test_any_changed_byte_of_an_applied_file_is_refused(content, flip, applied):
         path.parent.mkdir()
         path.write_bytes(content)
         (migration,) = discover(root=Path(tmp))
-        ledger = Ledger(True, {("alpha", 1): LedgerRow("0001_a.sql", migration.checksum, datetime.now(timezone.utc))} if applied else {})
+        ledger = Ledger(True, {("alpha", 1): LedgerRow("0001_a.sql", migration.checksum, datetime.now(UTC))} if applied else {})
 
         class Target:
             display = "db"

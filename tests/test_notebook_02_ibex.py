@@ -12,8 +12,19 @@ from dbkit.migrate import discover
 pytestmark = pytest.mark.notebooks
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "02_ibex.ipynb"
 TABLES = sorted(
-    "organizations users agents tokens directives sessions checkpoints memories memory_versions "
-    "memory_relationships memory_tags".split()
+    [
+        "organizations",
+        "users",
+        "agents",
+        "tokens",
+        "directives",
+        "sessions",
+        "checkpoints",
+        "memories",
+        "memory_versions",
+        "memory_relationships",
+        "memory_tags",
+    ]
 )
 
 
@@ -77,7 +88,9 @@ def test_dedup_finds_the_live_twin_of_the_archived_copy(tb):
     assert tb.value("archived.status.value") == "archived"
     assert tb.value("duplicate is not None and duplicate.status.value == 'active'")
     assert tb.value("duplicate.id != archived.id")
-    assert tb.value("(duplicate.content, duplicate.agent_id, duplicate.org_id) == (archived.content, archived.agent_id, archived.org_id)")
+    assert tb.value(
+        "(duplicate.content, duplicate.agent_id, duplicate.org_id) == (archived.content, archived.agent_id, archived.org_id)"
+    )
     assert tb.value("duplicate.content_hash == content_hash")
     assert tb.value("brand_new is None")
 
@@ -93,9 +106,10 @@ def test_hot_cache_is_newest_first_from_its_index(tb):
 
 def test_widgets_hold_their_results(tb):
     assert tb.value("len(playground.results)") > 0
-    assert tb.value("list(playground.results.columns)") == ["content", "category", "distance"]
-    assert "memories_embedding_hnsw_idx" in tb.ref("playground.plan")
+    assert tb.value("list(playground.results.columns)") == ["id", "organization", "text", "distance"]
+    assert tb.value("playground.plans['index'].uses('memories_embedding_hnsw_idx')")
+    assert tb.value("playground.timings['exact'] > 0 and playground.timings['index'] > 0")
     assert tb.value("sorted(browser.frames)") == ["columns", "indexes", "sample"]
     assert "embedding" in tb.value("list(browser.frames['columns']['column'])")
     assert tb.value("len(browser.frames['indexes'])") > 0
-    assert tb.value("len(browser.frames['sample'])") == 5
+    assert tb.value("len(browser.frames['sample'])") == 10 and tb.value("browser.count") > 1000

@@ -56,7 +56,6 @@ def test_every_table_is_described_and_queried_schema_qualified(tb):
     check_every_table_walked(tb, NOTEBOOK, "orchestrator", TABLES)
 
 
-
 def test_log_tail_is_one_agents_latest_events_newest_first(tb):
     stamps = tb.value("[t.isoformat() for t in tail['timestamp']]")
     assert len(stamps) == 15

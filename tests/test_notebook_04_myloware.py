@@ -13,8 +13,16 @@ from dbkit.registry import SQL_DIR
 pytestmark = pytest.mark.notebooks
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "04_myloware.ipynb"
 TABLES = [
-    "artifacts", "hitl_approvals", "kb_documents", "kb_embeddings", "orchestration_checkpoints",
-    "project_socials", "runs", "socials", "webhook_dlq", "webhook_events",
+    "artifacts",
+    "hitl_approvals",
+    "kb_documents",
+    "kb_embeddings",
+    "orchestration_checkpoints",
+    "project_socials",
+    "runs",
+    "socials",
+    "webhook_dlq",
+    "webhook_events",
 ]
 
 
@@ -37,7 +45,13 @@ def test_ledger_lists_every_myloware_file(tb):
 def test_uuid_keys_default_to_gen_random_uuid(tb):
     defaults = tb.value("uuid_defaults.to_dict('records')")
     assert {d["table_name"] for d in defaults} == {
-        "artifacts", "kb_documents", "kb_embeddings", "project_socials", "socials", "webhook_dlq", "webhook_events"
+        "artifacts",
+        "kb_documents",
+        "kb_embeddings",
+        "project_socials",
+        "socials",
+        "webhook_dlq",
+        "webhook_events",
     }
     assert {d["column_default"] for d in defaults} == {"gen_random_uuid()"}
 
@@ -57,7 +71,6 @@ def test_diagram_is_mermaid_and_svg(tb):
 
 def test_every_table_is_described_and_queried_schema_qualified(tb):
     check_every_table_walked(tb, NOTEBOOK, "myloware", TABLES)
-
 
 
 def test_containment_on_runs_matches_python(tb):
@@ -109,7 +122,7 @@ def test_dlq_queue_is_ordered_by_next_retry_at_as_of_a_fixed_moment(tb):
 
 def test_padding_fills_1536_dimensions_with_zeros(tb):
     row = tb.value("padding.iloc[0].astype(float).tolist()")
-    vectors, documents, dims, norm, padding = row
+    vectors, _documents, dims, norm, padding = row
     assert dims == 1536 and padding == 0.0 and norm == pytest.approx(1.0, abs=1e-3)
     assert tb.value("int(counts.set_index('table').at['kb_embeddings', 'rows'])") == vectors
 

@@ -100,16 +100,20 @@ def test_reads_that_would_write_or_reach_the_server_are_refused_by_it(seeded_clo
 
 
 def test_the_reader_holds_no_superuser_power(seeded_clone):
-    row = explore.query(
-        "SELECT current_user AS role, r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication,"
-        " pg_has_role(current_user, 'pg_execute_server_program', 'MEMBER') AS program,"
-        " pg_has_role(current_user, 'pg_read_server_files', 'MEMBER') AS read_files,"
-        " pg_has_role(current_user, 'pg_write_server_files', 'MEMBER') AS write_files,"
-        " pg_has_role(current_user, 'pg_read_all_data', 'MEMBER') AS reads_all,"
-        " current_setting('transaction_read_only') AS read_only"
-        " FROM pg_roles r WHERE r.rolname = current_user",
-        url=seeded_clone,
-    ).iloc[0].to_dict()
+    row = (
+        explore.query(
+            "SELECT current_user AS role, r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication,"
+            " pg_has_role(current_user, 'pg_execute_server_program', 'MEMBER') AS program,"
+            " pg_has_role(current_user, 'pg_read_server_files', 'MEMBER') AS read_files,"
+            " pg_has_role(current_user, 'pg_write_server_files', 'MEMBER') AS write_files,"
+            " pg_has_role(current_user, 'pg_read_all_data', 'MEMBER') AS reads_all,"
+            " current_setting('transaction_read_only') AS read_only"
+            " FROM pg_roles r WHERE r.rolname = current_user",
+            url=seeded_clone,
+        )
+        .iloc[0]
+        .to_dict()
+    )
     assert row == {
         "role": roles.READER, "rolsuper": False, "rolcreaterole": False, "rolcreatedb": False, "rolreplication": False,
         "program": False, "read_files": False, "write_files": False, "reads_all": True, "read_only": "on",

@@ -60,7 +60,9 @@ def test_a_models_module_that_does_not_import_is_named(sql_dir):
 
 def test_a_sixth_schema_is_a_folder_and_its_modules(sql_dir, tmp_path, fresh_db, monkeypatch, cli):
     """Migrate, seed, check, diagram and the CLI pick up a schema nothing else in the kit names."""
-    sql_dir.write("zoo/0001_animals.sql", textwrap.dedent("""
+    sql_dir.write(
+        "zoo/0001_animals.sql",
+        textwrap.dedent("""
         CREATE TABLE keepers (id int PRIMARY KEY, name text NOT NULL);
         CREATE TABLE animals (id int PRIMARY KEY, keeper_id int NOT NULL REFERENCES keepers (id), species text NOT NULL);
         CREATE INDEX animals_keeper_id_idx ON animals (keeper_id);
@@ -71,9 +73,11 @@ def test_a_sixth_schema_is_a_folder_and_its_modules(sql_dir, tmp_path, fresh_db,
         COMMENT ON COLUMN animals.id IS 'Animal id.';
         COMMENT ON COLUMN animals.keeper_id IS 'Who feeds it.';
         COMMENT ON COLUMN animals.species IS 'Latin name.';
-    """))
+    """),
+    )
     sql_dir.write("zoo/dbkit.toml", 'title = "Zoo"\nmodels = "zoo_models"\nseed = "zoo_seed"\n')
-    (tmp_path / "zoo_models.py").write_text(textwrap.dedent("""
+    (tmp_path / "zoo_models.py").write_text(
+        textwrap.dedent("""
         from sqlalchemy import ForeignKey, Index, MetaData, Text
         from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -92,8 +96,10 @@ def test_a_sixth_schema_is_a_folder_and_its_modules(sql_dir, tmp_path, fresh_db,
             id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
             keeper_id: Mapped[int] = mapped_column(ForeignKey("zoo.keepers.id"))
             species: Mapped[str]
-    """))
-    (tmp_path / "zoo_seed.py").write_text(textwrap.dedent("""
+    """)
+    )
+    (tmp_path / "zoo_seed.py").write_text(
+        textwrap.dedent("""
         from dbkit.seed import Table
 
         def generate(ctx):
@@ -103,7 +109,8 @@ def test_a_sixth_schema_is_a_folder_and_its_modules(sql_dir, tmp_path, fresh_db,
             for a in range(10 * ctx.scale):
                 animals.add(id=a, keeper_id=ctx.random.randrange(3), species=ctx.choice(["Panthera leo", "Ursus arctos"]))
             return [keepers, animals]
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("DBKIT_SQL_DIR", str(sql_dir.root))
     try:

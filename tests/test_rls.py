@@ -56,7 +56,9 @@ def sha(text: str) -> str:
 def _insert(conn, table: str, row: dict) -> uuid.UUID | None:
     values = [Jsonb(v) if isinstance(v, dict) else str(v) if isinstance(v, list) else v for v in row.values()]
     query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING *").format(
-        sql.Identifier("ibex_core", table), sql.SQL(", ").join(map(sql.Identifier, row)), sql.SQL(", ").join(sql.Placeholder() * len(row))
+        sql.Identifier("ibex_core", table),
+        sql.SQL(", ").join(map(sql.Identifier, row)),
+        sql.SQL(", ").join(sql.Placeholder() * len(row)),
     )
     return conn.execute(query, values).fetchone()[0]
 
@@ -182,7 +184,9 @@ def test_every_table_has_forced_rls_with_the_seeds_policy_and_the_tenant_pair(ib
 @pytest.mark.parametrize("table", TABLES)
 def test_select_sees_only_the_current_org(as_app, orgs, table):
     with as_app(orgs["A"]["org"]) as conn:
-        rows = conn.execute(sql.SQL("SELECT {} FROM {}").format(sql.Identifier(_scope(table)), sql.Identifier("ibex_core", table)))
+        rows = conn.execute(
+            sql.SQL("SELECT {} FROM {}").format(sql.Identifier(_scope(table)), sql.Identifier("ibex_core", table))
+        )
         assert {r[0] for r in rows} == {orgs["A"]["org"]}
 
 
@@ -210,7 +214,9 @@ def test_update_returning_touches_only_own_rows_and_cannot_move_them(as_app, org
 def test_delete_cannot_reach_another_orgs_rows(as_app, orgs, ibex_db, table):
     target = sql.Identifier("ibex_core", table)
     with as_app(orgs["A"]["org"]) as conn:
-        gone = conn.execute(sql.SQL("DELETE FROM {} WHERE {} = %s").format(target, sql.Identifier(_scope(table))), [orgs["B"]["org"]])
+        gone = conn.execute(
+            sql.SQL("DELETE FROM {} WHERE {} = %s").format(target, sql.Identifier(_scope(table))), [orgs["B"]["org"]]
+        )
         assert gone.rowcount == 0
         conn.rollback()
     with psycopg.connect(ibex_db) as conn:
@@ -237,7 +243,7 @@ def test_copy_out_holds_only_own_rows_and_copy_in_is_refused(as_app, orgs, table
 
 @pytest.mark.parametrize("escape", ["RESET ROLE", "SET ROLE postgres", "SELECT set_config('role', 'postgres', false)",
                                     "SET SESSION AUTHORIZATION postgres", "SET ROLE dbkit_reader"])  # fmt: skip
-def test_no_role_switch_leads_out_of_row_level_security(ibex_db, app_url, orgs, escape):  # noqa: ARG001
+def test_no_role_switch_leads_out_of_row_level_security(ibex_db, app_url, orgs, escape):
     engine = app_engine(ibex_db)
     try:
         with org_session(engine, orgs["A"]["org"]) as session:
@@ -275,9 +281,17 @@ def test_a_tenant_sees_its_org_and_cannot_switch_to_another(tenant_urls, orgs, t
     with psycopg.connect(tenant_urls["A"]) as conn:
         assert conn.execute("SELECT current_user").fetchone()[0] == tenant_role(orgs["A"]["org"])
         assert {r[0] for r in conn.execute(sql.SQL("SELECT {} FROM {}").format(scope, target))} == {orgs["A"]["org"]}
-        for attempt in ("SELECT set_config('app.current_org_id', %s, true)", "SELECT set_config('app.current_org_id', %s, false)"):
+        for attempt in (
+            "SELECT set_config('app.current_org_id', %s, true)",
+            "SELECT set_config('app.current_org_id', %s, false)",
+        ):
             conn.execute(attempt, [str(orgs["B"]["org"])])
-            assert conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE {} = %s").format(target, scope), [orgs["B"]["org"]]).fetchone()[0] == 0
+            assert (
+                conn.execute(
+                    sql.SQL("SELECT count(*) FROM {} WHERE {} = %s").format(target, scope), [orgs["B"]["org"]]
+                ).fetchone()[0]
+                == 0
+            )
         if table != "memory_versions":
             assert conn.execute(sql.SQL("DELETE FROM {} WHERE {} = %s").format(target, scope), [orgs["B"]["org"]]).rowcount == 0
         row = _row(table, orgs["B"], uuid.uuid4() if table == "organizations" else orgs["B"]["org"])
@@ -495,7 +509,8 @@ def test_memory_queries_match_their_index(ibex_db, orgs, memories, query, index)
     with engine.connect() as connection:
         others = connection.exec_driver_sql(
             "SELECT indexname FROM pg_indexes WHERE schemaname = 'ibex_core' AND tablename = 'memories'"
-            " AND indexname NOT IN ('memories_pkey', %(keep)s)", {"keep": index}
+            " AND indexname NOT IN ('memories_pkey', %(keep)s)",
+            {"keep": index},
         ).scalars()
         for other in others.all():
             connection.exec_driver_sql(f'DROP INDEX ibex_core."{other}"')

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from kit_fixtures import insert_row
 import sqlalchemy as sa
+from kit_fixtures import insert_row
 from psycopg import sql
 from psycopg.errors import CheckViolation, UniqueViolation
 
@@ -31,11 +31,20 @@ from dbkit.models.ibex import (
 )
 
 TABLES = [
-    "organizations", "users", "agents", "tokens", "directives", "sessions", "checkpoints",
-    "memories", "memory_versions", "memory_relationships", "memory_tags",
+    "organizations",
+    "users",
+    "agents",
+    "tokens",
+    "directives",
+    "sessions",
+    "checkpoints",
+    "memories",
+    "memory_versions",
+    "memory_relationships",
+    "memory_tags",
 ]
 WITH_UPDATED_AT = ["organizations", "users", "agents", "tokens", "directives", "memories"]
-OLD = datetime(2000, 1, 1, tzinfo=timezone.utc)
+OLD = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def vec(*weights: float) -> str:
@@ -47,12 +56,11 @@ def sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-
-
 @pytest.fixture
 def conn(schema_conn):
     """A connection with ibex_core first on its search_path, rolled back at the end: the shared database stays empty."""
     return schema_conn("ibex_core")
+
 
 @pytest.fixture
 def world(conn) -> dict:
@@ -76,18 +84,46 @@ def valid_row(table: str, w: dict, **overrides) -> dict:
         "organizations": {"name": "Org", "slug": f"org-{u}"},
         "users": {"org_id": org, "email": f"u-{u}@example.com", "name": "U"},
         "agents": {"org_id": org, "name": "A", "slug": f"agent-{u}"},
-        "tokens": {"org_id": org, "user_id": w["user"], "type": "pat", "hash": sha(u), "prefix": "ibx_",
-                   "name": "cli", "permissions": 3},
-        "directives": {"org_id": org, "name": f"d-{u}", "content": "Be brief.", "content_hash": sha("Be brief."),
-                       "version_number": 1},
+        "tokens": {
+            "org_id": org,
+            "user_id": w["user"],
+            "type": "pat",
+            "hash": sha(u),
+            "prefix": "ibx_",
+            "name": "cli",
+            "permissions": 3,
+        },
+        "directives": {
+            "org_id": org,
+            "name": f"d-{u}",
+            "content": "Be brief.",
+            "content_hash": sha("Be brief."),
+            "version_number": 1,
+        },
         "sessions": {"org_id": org, "agent_id": w["agent"]},
-        "checkpoints": {"session_id": w["session"], "org_id": org, "sequence_number": 1, "state": {"turn": 1},
-                        "state_hash": sha("1"), "state_size_bytes": 11},
-        "memories": {"org_id": org, "agent_id": w["agent"], "content": f"fact {u}", "content_hash": sha(u),
-                     "embedding": vec(1.0), "category": "factual"},
+        "checkpoints": {
+            "session_id": w["session"],
+            "org_id": org,
+            "sequence_number": 1,
+            "state": {"turn": 1},
+            "state_hash": sha("1"),
+            "state_size_bytes": 11,
+        },
+        "memories": {
+            "org_id": org,
+            "agent_id": w["agent"],
+            "content": f"fact {u}",
+            "content_hash": sha(u),
+            "embedding": vec(1.0),
+            "category": "factual",
+        },
         "memory_versions": {"memory_id": w.get("memory"), "org_id": org, "version_num": 1, "operation": "created"},
-        "memory_relationships": {"org_id": org, "source_memory_id": w.get("memory"),
-                                 "target_memory_id": w.get("memory2"), "relationship_type": "contradicts"},
+        "memory_relationships": {
+            "org_id": org,
+            "source_memory_id": w.get("memory"),
+            "target_memory_id": w.get("memory2"),
+            "relationship_type": "contradicts",
+        },
         "memory_tags": {"memory_id": w.get("memory"), "org_id": org, "tag": f"tag-{u}"},
     }
     return {**rows[table], **overrides}
@@ -135,9 +171,12 @@ def test_check_refuses_bad_row(conn, world, constraint, table, bad):
 
 
 def test_every_check_constraint_has_a_bad_row(conn):
-    names = {r[0] for r in conn.execute(
-        "SELECT conname FROM pg_constraint WHERE contype = 'c' AND connamespace = 'ibex_core'::regnamespace"
-    )}
+    names = {
+        r[0]
+        for r in conn.execute(
+            "SELECT conname FROM pg_constraint WHERE contype = 'c' AND connamespace = 'ibex_core'::regnamespace"
+        )
+    }
     assert names == {c for c, _, _ in BAD_ROWS}
 
 
@@ -147,9 +186,11 @@ def test_valid_row_is_accepted(conn, world, table):
 
 
 def test_edge_values_are_accepted(conn, world):
-    row = insert_row(conn, "memories", valid_row(
-        "memories", world, content="x" * 8192, confidence=Decimal("1.000"), usefulness_score=Decimal("0")
-    ))
+    row = insert_row(
+        conn,
+        "memories",
+        valid_row("memories", world, content="x" * 8192, confidence=Decimal("1.000"), usefulness_score=Decimal("0")),
+    )
     assert len(row["content"]) == 8192 and row["confidence"] == Decimal("1.000")
     assert insert_row(conn, "organizations", valid_row("organizations", world, slug="a-1-b"))["slug"] == "a-1-b"
 
@@ -200,22 +241,26 @@ def test_updated_at_trigger_stamps_updates(conn, world, table):
 
 
 def test_every_table_with_updated_at_has_the_trigger(conn):
-    with_column = {r[0] for r in conn.execute(
-        "SELECT table_name FROM information_schema.columns"
-        " WHERE table_schema = 'ibex_core' AND column_name = 'updated_at'"
-    )}
-    triggered = {r[0] for r in conn.execute(
-        "SELECT tgrelid::regclass::text FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
-        " WHERE p.proname = 'set_updated_at' AND NOT t.tgisinternal"
-    )}
+    with_column = {
+        r[0]
+        for r in conn.execute(
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = 'ibex_core' AND column_name = 'updated_at'"
+        )
+    }
+    triggered = {
+        r[0]
+        for r in conn.execute(
+            "SELECT tgrelid::regclass::text FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
+            " WHERE p.proname = 'set_updated_at' AND NOT t.tgisinternal"
+        )
+    }
     assert with_column == set(WITH_UPDATED_AT)
     assert {t.removeprefix("ibex_core.") for t in triggered} >= with_column
 
 
 def test_deletes_cascade_or_set_null_as_declared(conn, world):
     newer = insert_row(conn, "memories", valid_row("memories", world, session_id=world["session"]))
-    conn.execute("UPDATE memories SET superseded_by = %s, status = 'superseded' WHERE id = %s",
-                 [newer["id"], world["memory"]])
+    conn.execute("UPDATE memories SET superseded_by = %s, status = 'superseded' WHERE id = %s", [newer["id"], world["memory"]])
     insert_row(conn, "memory_tags", valid_row("memory_tags", world))
     conn.execute("DELETE FROM sessions WHERE id = %s", [world["session"]])
     assert conn.execute("SELECT session_id FROM memories WHERE id = %s", [newer["id"]]).fetchone() == (None,)
@@ -223,16 +268,23 @@ def test_deletes_cascade_or_set_null_as_declared(conn, world):
     assert conn.execute("SELECT superseded_by FROM memories WHERE id = %s", [world["memory"]]).fetchone() == (None,)
     conn.execute("DELETE FROM organizations WHERE id = %s", [world["org"]])
     for table in TABLES[1:]:
-        count = conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE org_id = %s").format(sql.Identifier(table)),
-                             [world["org"]]).fetchone()[0]
+        count = conn.execute(
+            sql.SQL("SELECT count(*) FROM {} WHERE org_id = %s").format(sql.Identifier(table)), [world["org"]]
+        ).fetchone()[0]
         assert count == 0, table
 
 
 SPECIAL_INDEXES = {
-    "memories_content_hash_org": ["CREATE UNIQUE INDEX", "(org_id, agent_id, content_hash)",
-                                  "WHERE (((status)::text = 'active'::text) AND (deleted_at IS NULL))"],
-    "memories_embedding_hnsw_idx": ["USING hnsw (embedding vector_cosine_ops)", "WITH (m='16', ef_construction='64')",
-                                    "WHERE (((status)::text = 'active'::text) AND (deleted_at IS NULL))"],
+    "memories_content_hash_org": [
+        "CREATE UNIQUE INDEX",
+        "(org_id, agent_id, content_hash)",
+        "WHERE (((status)::text = 'active'::text) AND (deleted_at IS NULL))",
+    ],
+    "memories_embedding_hnsw_idx": [
+        "USING hnsw (embedding vector_cosine_ops)",
+        "WITH (m='16', ef_construction='64')",
+        "WHERE (((status)::text = 'active'::text) AND (deleted_at IS NULL))",
+    ],
     "memories_hot_cache_idx": ["USING btree (org_id, agent_id, created_at DESC)"],
     "checkpoints_latest_valid_idx": ["(session_id, sequence_number DESC) WHERE is_valid"],
     "directives_one_active_per_name": ["CREATE UNIQUE INDEX", "(org_id, name) WHERE (status = 'active'::text)"],
@@ -245,8 +297,7 @@ SPECIAL_INDEXES = {
 @pytest.mark.parametrize("name", SPECIAL_INDEXES)
 def test_partial_and_special_indexes_are_as_declared(conn, name):
     # The drift check (alembic) compares index columns but not WHERE, operator class or WITH: check them here.
-    found = conn.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = 'ibex_core' AND indexname = %s",
-                         [name]).fetchone()
+    found = conn.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = 'ibex_core' AND indexname = %s", [name]).fetchone()
     assert found, f"index {name} is missing"
     for fragment in SPECIAL_INDEXES[name]:
         assert fragment in found[0]
@@ -272,9 +323,10 @@ def test_every_table_and_column_has_a_comment(conn):
         WHERE c.relnamespace = 'ibex_core'::regnamespace AND c.relkind = 'r'
           AND (obj_description(c.oid, 'pg_class') IS NULL OR col_description(c.oid, a.attnum) IS NULL)
     """).fetchall()
-    tables = {r[0] for r in conn.execute(
-        "SELECT relname FROM pg_class WHERE relnamespace = 'ibex_core'::regnamespace AND relkind = 'r'"
-    )}
+    tables = {
+        r[0]
+        for r in conn.execute("SELECT relname FROM pg_class WHERE relnamespace = 'ibex_core'::regnamespace AND relkind = 'r'")
+    }
     assert missing == [] and tables == set(TABLES)
 
 
@@ -285,8 +337,13 @@ def test_models_export_every_table():
 
 
 def test_model_instantiation_keeps_python_values():
-    memory = Memory(content="Prefers tea", content_hash=sha("Prefers tea"), embedding=[0.0] * 384,
-                    category=MemoryCategory.PREFERENCE, metadata_={"lang": "en"})
+    memory = Memory(
+        content="Prefers tea",
+        content_hash=sha("Prefers tea"),
+        embedding=[0.0] * 384,
+        category=MemoryCategory.PREFERENCE,
+        metadata_={"lang": "en"},
+    )
     assert memory.category == "preference" and isinstance(memory.category, str)
     assert memory.metadata_ == {"lang": "en"} and sa.inspect(Memory).attrs["metadata_"].columns[0].name == "metadata"
     assert memory.status is None  # server defaults arrive with the INSERT, not at construction
@@ -302,14 +359,31 @@ def _graph(session) -> dict:
     run = ibex.Session(organization=org, agent=agent, user=user, directive=directive)
     Checkpoint(session=run, organization=org, sequence_number=1, state={"turn": 1}, state_hash="h", state_size_bytes=11)
     Token(organization=org, user=user, agent=agent, type="pat", hash=sha(key), prefix="ibx_", name="cli", permissions=3)
-    old = Memory(organization=org, agent=agent, session=run, content="Likes coffee", content_hash=sha("coffee"),
-                 embedding=[1.0] + [0.0] * 383, category=MemoryCategory.PREFERENCE, status=MemoryStatus.SUPERSEDED)
-    new = Memory(organization=org, agent=agent, session=run, content="Likes tea", content_hash=sha("tea"),
-                 embedding=[0.0, 1.0] + [0.0] * 382, category=MemoryCategory.PREFERENCE)
+    old = Memory(
+        organization=org,
+        agent=agent,
+        session=run,
+        content="Likes coffee",
+        content_hash=sha("coffee"),
+        embedding=[1.0] + [0.0] * 383,
+        category=MemoryCategory.PREFERENCE,
+        status=MemoryStatus.SUPERSEDED,
+    )
+    new = Memory(
+        organization=org,
+        agent=agent,
+        session=run,
+        content="Likes tea",
+        content_hash=sha("tea"),
+        embedding=[0.0, 1.0] + [0.0] * 382,
+        category=MemoryCategory.PREFERENCE,
+    )
     old.superseded_by_memory = new
     new.tags = [MemoryTag(tag="drinks", organization=org)]
-    new.versions = [MemoryVersion(version_num=2, operation="updated", organization=org),
-                    MemoryVersion(version_num=1, operation="created", organization=org)]
+    new.versions = [
+        MemoryVersion(version_num=2, operation="updated", organization=org),
+        MemoryVersion(version_num=1, operation="created", organization=org),
+    ]
     MemoryRelationship(organization=org, source_memory=new, target_memory=old, relationship_type="supersedes")
     session.add(org)
     session.flush()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from kit_fixtures import insert_row
 import sqlalchemy as sa
+from kit_fixtures import insert_row
 from psycopg.errors import CheckViolation
 
 from dbkit.models.iris import ROLES, Chain, Council, ExecutionHistory, Sprite
@@ -21,14 +21,13 @@ SEED_INDEXES = {
     "idx_exec_history_chain_id": ("execution_history", "chain_id"),
     "idx_exec_history_status": ("execution_history", "status"),
 }
-NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
 def conn(schema_conn):
     """A connection with iris first on its search_path, rolled back at the end: the shared database stays empty."""
     return schema_conn("iris")
-
 
 
 def _sprite(**overrides) -> dict:
@@ -102,9 +101,10 @@ def test_check_refuses_bad_row(conn, constraint, table, bad):
 
 
 def test_every_check_constraint_has_a_bad_row(conn):
-    names = {r[0] for r in conn.execute(
-        "SELECT conname FROM pg_constraint WHERE contype = 'c' AND connamespace = 'iris'::regnamespace"
-    )}
+    names = {
+        r[0]
+        for r in conn.execute("SELECT conname FROM pg_constraint WHERE contype = 'c' AND connamespace = 'iris'::regnamespace")
+    }
     assert names == {c for c, _, _ in BAD_ROWS}
 
 
@@ -134,9 +134,9 @@ def test_seed_containment_query_returns_the_right_sprites(conn):
 
 def test_containment_query_can_use_the_gin_index(conn):
     conn.execute("SET LOCAL enable_seqscan = off")
-    plan = "\n".join(r[0] for r in conn.execute(
-        """EXPLAIN SELECT id FROM sprites WHERE capabilities @> '[{"name": "generate_code"}]'"""
-    ))
+    plan = "\n".join(
+        r[0] for r in conn.execute("""EXPLAIN SELECT id FROM sprites WHERE capabilities @> '[{"name": "generate_code"}]'""")
+    )
     assert "idx_sprites_capabilities" in plan
 
 
@@ -154,9 +154,7 @@ def test_indexes_are_the_seeds_seven_plus_gin(conn):
     assert explicit == SEED_INDEXES | {"idx_sprites_capabilities": ("sprites", "capabilities")}
     assert {name: am for name, _, _, am, _, _ in rows}["idx_sprites_capabilities"] == "gin"
     assert sum(primary for *_, primary in rows) == 4
-    assert {name for name, *_, unique, primary in rows if unique and not primary} == {
-        "uq_sprites_name", "uq_councils_domain"
-    }
+    assert {name for name, *_, unique, primary in rows if unique and not primary} == {"uq_sprites_name", "uq_councils_domain"}
 
 
 def test_execution_history_has_no_foreign_keys(conn):

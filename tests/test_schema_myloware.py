@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import psycopg
@@ -23,7 +23,7 @@ from dbkit.models.myloware import (
     Social,
 )
 
-NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2025, 1, 1, tzinfo=UTC)
 DIM = 1536
 TABLES = {
     "runs", "artifacts", "webhook_events", "webhook_dlq", "orchestration_checkpoints",
@@ -40,6 +40,7 @@ SEED_INDEXES = {
 def conn(schema_conn):
     """A connection with myloware first on its search_path, rolled back at the end: the shared database stays empty."""
     return schema_conn("myloware")
+
 
 def _webhook(conn, key: str, provider: str = "kie") -> None:
     conn.execute(
@@ -73,10 +74,7 @@ def test_replay_can_be_ignored_with_on_conflict(conn):
 
 
 def test_dlq_is_unique_per_key_and_provider(conn):
-    insert = (
-        "INSERT INTO webhook_dlq (idempotency_key, provider, headers, payload, error)"
-        " VALUES (%s, %s, '{}', '\\x00', 'boom')"
-    )
+    insert = "INSERT INTO webhook_dlq (idempotency_key, provider, headers, payload, error) VALUES (%s, %s, '{}', '\\x00', 'boom')"
     conn.execute(insert, ("k", "kie"))
     conn.execute(insert, ("k", "shotstack"))  # same key, other provider: a different delivery
     with pytest.raises(UniqueViolation) as caught, conn.transaction():
@@ -119,7 +117,9 @@ def test_vector_1536_insert_and_cosine_query(conn):
     assert np.array_equal(rows[0][0].to_numpy(), _unit(1))
     assert [round(r[1], 4) for r in rows] == [round(1 - 1 / np.sqrt(1.01), 4), round(1 - 0.1 / np.sqrt(1.01), 4), 1.0]
     conn.execute("SET LOCAL enable_seqscan = off")
-    plan = "\n".join(r[0] for r in conn.execute("EXPLAIN SELECT id FROM kb_embeddings ORDER BY embedding <=> %s LIMIT 3", (query,)))
+    plan = "\n".join(
+        r[0] for r in conn.execute("EXPLAIN SELECT id FROM kb_embeddings ORDER BY embedding <=> %s LIMIT 3", (query,))
+    )
     assert "idx_kb_embeddings_cosine" in plan
 
 
@@ -158,7 +158,9 @@ def test_deleting_documents_and_socials_cascades(conn):
 def test_checkpoints_and_approvals_need_an_existing_run(conn, table):
     column = "state" if table == "orchestration_checkpoints" else "gate"
     with pytest.raises(psycopg.errors.ForeignKeyViolation), conn.transaction():
-        conn.execute(f"INSERT INTO {table} (run_id, {column}) VALUES ('no-such-run', %s)", (Jsonb({}) if column == "state" else "g",))
+        conn.execute(
+            f"INSERT INTO {table} (run_id, {column}) VALUES ('no-such-run', %s)", (Jsonb({}) if column == "state" else "g",)
+        )
 
 
 def test_uuid_defaults_come_from_gen_random_uuid(conn):
@@ -217,7 +219,9 @@ def test_models_load_relationships_and_let_the_database_cascade(schema_session):
     assert loaded.artifacts[0].metadata_ == {"citations": []}
     assert loaded.checkpoint.state == {"node": "write"} and loaded.approvals[0].id > 0
     assert loaded.created_at.tzinfo is not None and loaded.artifacts[0].id.version == 4
-    nearest = schema_session.scalars(sa.select(KbEmbedding).order_by(KbEmbedding.embedding.cosine_distance(_unit(0))).limit(1)).one()
+    nearest = schema_session.scalars(
+        sa.select(KbEmbedding).order_by(KbEmbedding.embedding.cosine_distance(_unit(0))).limit(1)
+    ).one()
     assert nearest.document.path == "a.md"
     assert schema_session.get(Social, social.id).projects[0].is_primary is False
 

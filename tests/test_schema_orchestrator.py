@@ -45,7 +45,6 @@ def conn(schema_conn):
     return schema_conn("orchestrator")
 
 
-
 def _orchestrator(conn, **row) -> dict:
     return insert_row(conn, "orchestrator_agents", **({"session_id": f"s-{uuid.uuid4()}"} | row))
 
@@ -69,8 +68,12 @@ def _valid(conn, table: str) -> dict:
     if table == "system_logs":
         return {"level": "INFO", "message": "started"}
     agent = _agent(conn)
-    return {"orchestrator_agent_id": agent["orchestrator_agent_id"], "sender_type": "user",
-            "receiver_type": "orchestrator", "message": "hi"}
+    return {
+        "orchestrator_agent_id": agent["orchestrator_agent_id"],
+        "sender_type": "user",
+        "receiver_type": "orchestrator",
+        "message": "hi",
+    }
 
 
 BAD_ROWS = [
@@ -97,9 +100,12 @@ def test_check_refuses_bad_row(conn, constraint, table, bad):
 
 
 def test_every_check_constraint_has_a_bad_row(conn):
-    names = {r[0] for r in conn.execute(
-        "SELECT conname FROM pg_constraint WHERE contype = 'c' AND connamespace = 'orchestrator'::regnamespace"
-    )}
+    names = {
+        r[0]
+        for r in conn.execute(
+            "SELECT conname FROM pg_constraint WHERE contype = 'c' AND connamespace = 'orchestrator'::regnamespace"
+        )
+    }
     assert names == {c for c, _, _ in BAD_ROWS}
 
 
@@ -108,20 +114,28 @@ def test_valid_row_is_accepted(conn, table):
     assert insert_row(conn, table, **_valid(conn, table))["id"] is not None
 
 
-@pytest.mark.parametrize(("sender", "receiver", "with_agent", "accepted"), [
-    ("user", "orchestrator", False, True),
-    ("orchestrator", "user", False, True),
-    ("orchestrator", "agent", True, True),
-    ("agent", "orchestrator", True, True),
-    ("orchestrator", "agent", False, False),
-    ("agent", "orchestrator", False, False),
-    ("user", "orchestrator", True, False),
-    ("orchestrator", "user", True, False),
-])
+@pytest.mark.parametrize(
+    ("sender", "receiver", "with_agent", "accepted"),
+    [
+        ("user", "orchestrator", False, True),
+        ("orchestrator", "user", False, True),
+        ("orchestrator", "agent", True, True),
+        ("agent", "orchestrator", True, True),
+        ("orchestrator", "agent", False, False),
+        ("agent", "orchestrator", False, False),
+        ("user", "orchestrator", True, False),
+        ("orchestrator", "user", True, False),
+    ],
+)
 def test_chat_agent_id_is_set_exactly_when_an_agent_takes_part(conn, sender, receiver, with_agent, accepted):
     agent = _agent(conn)
-    row = {"orchestrator_agent_id": agent["orchestrator_agent_id"], "sender_type": sender,
-           "receiver_type": receiver, "message": "m", "agent_id": agent["id"] if with_agent else None}
+    row = {
+        "orchestrator_agent_id": agent["orchestrator_agent_id"],
+        "sender_type": sender,
+        "receiver_type": receiver,
+        "message": "m",
+        "agent_id": agent["id"] if with_agent else None,
+    }
     if accepted:
         insert_row(conn, "orchestrator_chat", **row)
         return
@@ -231,7 +245,9 @@ def _psql() -> Path:
 def _run_by_hand(url: str, path: Path) -> None:
     result = subprocess.run(
         [str(_psql()), url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, f"{path.name}: {result.stderr}"
 

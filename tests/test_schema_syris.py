@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -73,8 +73,14 @@ def test_sqlite_has_the_fifteen_tables(lite):
 @pytest.mark.parametrize(
     ("insert", "column"),
     [
-        ("INSERT INTO events (trace_id, channel, event_type, payload, dedupe_key) VALUES ('t', 'c', 'e', '{{}}', {key})", "events.dedupe_key"),
-        ("INSERT INTO steps (task_id, seq, name, status, idempotency_key) VALUES (1, 1, 's', 'done', {key})", "steps.idempotency_key"),
+        (
+            "INSERT INTO events (trace_id, channel, event_type, payload, dedupe_key) VALUES ('t', 'c', 'e', '{{}}', {key})",
+            "events.dedupe_key",
+        ),
+        (
+            "INSERT INTO steps (task_id, seq, name, status, idempotency_key) VALUES (1, 1, 's', 'done', {key})",
+            "steps.idempotency_key",
+        ),
     ],
     ids=["events", "steps"],
 )
@@ -161,7 +167,9 @@ def pg(migrated_db):
         conn.rollback()
 
 
-@pytest.mark.parametrize("statement", ["UPDATE audit_events SET outcome = 'failure'", "DELETE FROM audit_events", "TRUNCATE audit_events"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit_events SET outcome = 'failure'", "DELETE FROM audit_events", "TRUNCATE audit_events"]
+)
 def test_postgres_audit_events_are_append_only(pg, statement):
     _audit(pg.execute)
     verb = statement.split()[0]
@@ -189,7 +197,10 @@ def test_postgres_ids_are_identity_columns(pg):
     no_integer_id = {"tool_results", "idempotency_outcomes", "watcher_state"}  # keyed by another column
     assert {(t, c, g) for t, c, g in rows} == {(t, "id", "BY DEFAULT") for t in TABLES - no_integer_id}
     first = pg.execute("INSERT INTO alarms (dedupe_key, severity, title) VALUES ('k', 'low', 'x') RETURNING id").fetchone()[0]
-    assert pg.execute("INSERT INTO alarms (dedupe_key, severity, title) VALUES ('l', 'low', 'y') RETURNING id").fetchone()[0] == first + 1
+    assert (
+        pg.execute("INSERT INTO alarms (dedupe_key, severity, title) VALUES ('l', 'low', 'y') RETURNING id").fetchone()[0]
+        == first + 1
+    )
 
 
 def test_postgres_columns_follow_the_sqlite_declarations(pg, lite):
@@ -282,7 +293,7 @@ def session(request, tmp_path):
 
 
 def test_models_round_trip_on_both_engines(session):
-    at = datetime(2025, 1, 1, 12, 30, tzinfo=timezone.utc)
+    at = datetime(2025, 1, 1, 12, 30, tzinfo=UTC)
     task = Task(trace_id="t1", name="digest", status="waiting", next_wake_time=at)
     step = Step(seq=1, name="fetch", status="done", input={"q": "news"}, idempotency_key="t1-fetch")
     step.tool_calls.append(ToolCall(trace_id="t1", tool_name="search", arguments={"q": "news"}))
@@ -295,7 +306,7 @@ def test_models_round_trip_on_both_engines(session):
     loaded = session.scalars(sa.select(Task).where(Task.trace_id == "t1")).one()
     assert loaded.steps[0].input == {"q": "news"} and loaded.steps[0].tool_calls[0].tool_name == "search"
     wake = loaded.next_wake_time  # naive UTC on SQLite, aware on PostgreSQL
-    assert (wake if wake.tzinfo else wake.replace(tzinfo=timezone.utc)) == at
+    assert (wake if wake.tzinfo else wake.replace(tzinfo=UTC)) == at
     assert session.scalars(sa.select(Event.payload)).one() == {"n": [1, 2]}
     due = session.scalars(sa.select(Schedule).where(Schedule.enabled.is_(True))).one()
     assert due.enabled is True and due.id >= 1

@@ -75,7 +75,10 @@ def test_every_table_has_rows(seeded_db):
 
 def test_two_seeds_with_the_same_seed_give_identical_tables(seeded_db, seeded_clone):
     seed(seeded_clone, ["iris", "orchestrator", "syris"])
-    first, second = digests(seeded_db, ["iris", "orchestrator", "syris"]), digests(seeded_clone, ["iris", "orchestrator", "syris"])
+    first, second = (
+        digests(seeded_db, ["iris", "orchestrator", "syris"]),
+        digests(seeded_clone, ["iris", "orchestrator", "syris"]),
+    )
     assert sorted(name for name in first if first[name] != second[name]) == []
 
 
@@ -222,7 +225,7 @@ def test_concurrent_seeds_of_one_schema_both_finish_with_the_same_rows(seeded_db
     def run() -> None:
         try:
             seed(seeded_clone, ["iris"])
-        except BaseException as exc:  # noqa: BLE001  reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(3)]

@@ -9,8 +9,19 @@ from dbkit.embed import HashingEmbedder, embed, embedder
 from dbkit.seed import SeedContext
 from dbkit.seed.ibex import PARAPHRASES, POOL_MAX, generate
 
-TABLES = ["organizations", "users", "agents", "tokens", "directives", "sessions", "checkpoints", "memories",
-          "memory_versions", "memory_relationships", "memory_tags"]
+TABLES = [
+    "organizations",
+    "users",
+    "agents",
+    "tokens",
+    "directives",
+    "sessions",
+    "checkpoints",
+    "memories",
+    "memory_versions",
+    "memory_relationships",
+    "memory_tags",
+]
 SUPERSEDED = """
     SELECT new.status, new.agent_id = old.agent_id, new.created_at >= old.created_at, r.id IS NOT NULL
     FROM ibex_core.memories old
@@ -57,8 +68,7 @@ def test_tiers_roles_categories_and_statuses(seeded_db):
     assert _one(seeded_db, "SELECT count(DISTINCT role) FROM ibex_core.users") == 4
     assert _one(seeded_db, "SELECT count(DISTINCT status) FROM ibex_core.memories") == 5
     assert _one(seeded_db, "SELECT count(DISTINCT status) FROM ibex_core.sessions") == 7
-    assert _one(seeded_db, "SELECT bool_and(last_heartbeat_at IS NOT NULL) FROM ibex_core.sessions "
-                         "WHERE status = 'active'")
+    assert _one(seeded_db, "SELECT bool_and(last_heartbeat_at IS NOT NULL) FROM ibex_core.sessions WHERE status = 'active'")
     categories = dict(_rows(seeded_db, "SELECT category, count(*) FROM ibex_core.memories GROUP BY 1"))
     assert sorted(categories) == ["behavioral", "episodic", "factual", "preference", "procedural"]
     assert min(categories.values()) >= 150, categories
@@ -77,8 +87,7 @@ def test_superseded_memories_point_to_the_newer_active_one(seeded_db):
     rows = _rows(seeded_db, SUPERSEDED)
     assert len(rows) >= 20
     assert set(rows) == {("active", True, True, True)}
-    assert _one(seeded_db, "SELECT count(*) FROM ibex_core.memories "
-                         "WHERE status = 'superseded' AND superseded_by IS NULL") == 0
+    assert _one(seeded_db, "SELECT count(*) FROM ibex_core.memories WHERE status = 'superseded' AND superseded_by IS NULL") == 0
 
 
 def test_merged_memories_point_into_their_survivor(seeded_db):
@@ -92,15 +101,25 @@ def test_archived_duplicates_share_the_hash_of_an_active_memory(seeded_db):
 
 
 def test_versions_start_with_created(seeded_db):
-    assert _one(seeded_db, """
+    assert (
+        _one(
+            seeded_db,
+            """
         SELECT count(*) FROM ibex_core.memories m WHERE NOT EXISTS (SELECT FROM ibex_core.memory_versions v
-        WHERE v.memory_id = m.id AND v.version_num = 1 AND v.operation = 'created')""") == 0
+        WHERE v.memory_id = m.id AND v.version_num = 1 AND v.operation = 'created')""",
+        )
+        == 0
+    )
     assert _one(seeded_db, "SELECT count(DISTINCT operation) FROM ibex_core.memory_versions") == 6
 
 
 def test_at_most_one_active_directive_per_name(seeded_db):
-    per_name = [n for (n,) in _rows(seeded_db, "SELECT count(*) FILTER (WHERE status = 'active') "
-                                             "FROM ibex_core.directives GROUP BY org_id, name")]
+    per_name = [
+        n
+        for (n,) in _rows(
+            seeded_db, "SELECT count(*) FILTER (WHERE status = 'active') FROM ibex_core.directives GROUP BY org_id, name"
+        )
+    ]
     assert max(per_name) == 1 and min(per_name) == 0
     assert _one(seeded_db, "SELECT count(DISTINCT status) FROM ibex_core.directives") >= 4
 
@@ -134,6 +153,6 @@ def _generate(seed_value: int, scale: int = 1, calls: list | None = None):
 
 def test_scale_multiplies_rows_but_not_distinct_texts():
     calls = []
-    memories = {scale: len(dict((t.name, t.rows) for t in _generate(42, scale, calls))["memories"]) for scale in (1, 3)}
+    memories = {scale: len({t.name: t.rows for t in _generate(42, scale, calls)}["memories"]) for scale in (1, 3)}
     assert memories[3] >= 2.8 * memories[1]
     assert calls[-1] <= 3 * POOL_MAX  # each pooled text, its reworded and its older form at most

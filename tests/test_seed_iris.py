@@ -40,23 +40,35 @@ def test_all_six_roles_and_gate_authority(conn):
 
 
 def test_sha256_fingerprints_are_the_prompt_digest(conn):
-    wrong = _one(conn, "SELECT count(*) FROM sprites WHERE fingerprint_algorithm = 'sha256' "
-                       "AND fingerprint_hash <> encode(sha256(convert_to(system_prompt, 'UTF8')), 'hex')")
+    wrong = _one(
+        conn,
+        "SELECT count(*) FROM sprites WHERE fingerprint_algorithm = 'sha256' "
+        "AND fingerprint_hash <> encode(sha256(convert_to(system_prompt, 'UTF8')), 'hex')",
+    )
     assert wrong == 0
     assert _one(conn, "SELECT count(*) FROM sprites WHERE fingerprint_algorithm = 'sha256'") > 0
 
 
 def test_councils_and_chains_name_real_sprites(conn):
-    strangers = _one(conn, """
+    strangers = _one(
+        conn,
+        """
         SELECT count(*) FROM councils c,
             jsonb_array_elements_text(c.sprites || c.gate_agents) AS member(id)
-        WHERE NOT EXISTS (SELECT 1 FROM sprites s WHERE s.id = member.id::uuid)""")
-    unnamed = _one(conn, """
+        WHERE NOT EXISTS (SELECT 1 FROM sprites s WHERE s.id = member.id::uuid)""",
+    )
+    unnamed = _one(
+        conn,
+        """
         SELECT count(*) FROM chains ch, jsonb_array_elements(ch.steps) AS step
-        WHERE NOT EXISTS (SELECT 1 FROM sprites s WHERE s.name = step->>'sprite')""")
-    gatekeepers = _one(conn, """
+        WHERE NOT EXISTS (SELECT 1 FROM sprites s WHERE s.name = step->>'sprite')""",
+    )
+    gatekeepers = _one(
+        conn,
+        """
         SELECT bool_and(s.gate_authority) FROM councils c, jsonb_array_elements_text(c.gate_agents) AS g(id)
-        JOIN sprites s ON s.id = g.id::uuid""")
+        JOIN sprites s ON s.id = g.id::uuid""",
+    )
     assert (strangers, unnamed) == (0, 0)
     assert gatekeepers
 
@@ -65,20 +77,29 @@ def test_executions_have_every_status_and_consistent_times(conn):
     statuses = dict(conn.execute("SELECT status, count(*) FROM execution_history GROUP BY 1").fetchall())
     assert set(statuses) == {"completed", "failed", "vetoed"}
     assert statuses["completed"] > statuses["failed"] > 0 and statuses["vetoed"] > 0
-    inconsistent = _one(conn, """
+    inconsistent = _one(
+        conn,
+        """
         SELECT count(*) FROM execution_history
         WHERE duration_ms <> round(extract(epoch FROM completed_at - started_at) * 1000)
-           OR (status = 'completed') = (error_message IS NOT NULL)""")
+           OR (status = 'completed') = (error_message IS NOT NULL)""",
+    )
     assert inconsistent == 0
-    vetoes = _one(conn, """SELECT count(*) FROM execution_history
-                           WHERE status = 'vetoed' AND gates @> '[{"decision": "veto"}]'""")
+    vetoes = _one(
+        conn,
+        """SELECT count(*) FROM execution_history
+                           WHERE status = 'vetoed' AND gates @> '[{"decision": "veto"}]'""",
+    )
     assert vetoes == statuses["vetoed"]
 
 
 def test_history_points_at_real_chains(conn):
-    orphans = _one(conn, """
+    orphans = _one(
+        conn,
+        """
         SELECT count(*) FROM execution_history h
-        WHERE NOT EXISTS (SELECT 1 FROM chains c WHERE c.id = h.chain_id AND c.council_id = h.council_id)""")
+        WHERE NOT EXISTS (SELECT 1 FROM chains c WHERE c.id = h.chain_id AND c.council_id = h.council_id)""",
+    )
     assert orphans == 0
 
 

@@ -11,8 +11,18 @@ from dbkit.embed import HashingEmbedder, embed, embedder, pad_1536
 from dbkit.seed import END, SeedContext
 from dbkit.seed.myloware import KB_QUERIES, generate
 
-TABLES = ["runs", "artifacts", "webhook_events", "webhook_dlq", "orchestration_checkpoints", "hitl_approvals",
-          "kb_documents", "kb_embeddings", "socials", "project_socials"]
+TABLES = [
+    "runs",
+    "artifacts",
+    "webhook_events",
+    "webhook_dlq",
+    "orchestration_checkpoints",
+    "hitl_approvals",
+    "kb_documents",
+    "kb_embeddings",
+    "socials",
+    "project_socials",
+]
 NEAREST_DOCUMENT = """
     SELECT d.path FROM myloware.kb_embeddings e JOIN myloware.kb_documents d ON d.id = e.doc_id
     ORDER BY e.embedding <=> %s LIMIT 1"""
@@ -63,20 +73,27 @@ def test_knowledge_base_search_finds_the_document_on_the_topic(seeded_db):
 
 
 def test_embeddings_are_padded_384_d_vectors(seeded_db):
-    shapes = _rows(seeded_db, "SELECT DISTINCT vector_dims(embedding), vector_norm(subvector(embedding, 385, 1152)) = 0 "
-                            "FROM myloware.kb_embeddings")
+    shapes = _rows(
+        seeded_db,
+        "SELECT DISTINCT vector_dims(embedding), vector_norm(subvector(embedding, 385, 1152)) = 0 FROM myloware.kb_embeddings",
+    )
     assert shapes == [(1536, True)]
 
 
 def test_dead_letter_queue_is_read_by_next_retry_at(seeded_db):
-    queue = _rows(seeded_db, "SELECT next_retry_at FROM myloware.webhook_dlq WHERE next_retry_at IS NOT NULL "
-                           "ORDER BY next_retry_at")
+    queue = _rows(
+        seeded_db, "SELECT next_retry_at FROM myloware.webhook_dlq WHERE next_retry_at IS NOT NULL ORDER BY next_retry_at"
+    )
     assert queue and queue == sorted(queue)
     assert any(due <= END for (due,) in queue) and any(due > END for (due,) in queue)
     assert _one(seeded_db, "SELECT count(*) FROM myloware.webhook_dlq WHERE next_retry_at IS NULL") > 0
     dead = _one(seeded_db, "SELECT count(*) FROM myloware.webhook_dlq")
-    assert _one(seeded_db, "SELECT count(*) FROM myloware.webhook_dlq JOIN myloware.webhook_events "
-                         "USING (idempotency_key, provider)") == dead
+    assert (
+        _one(
+            seeded_db, "SELECT count(*) FROM myloware.webhook_dlq JOIN myloware.webhook_events USING (idempotency_key, provider)"
+        )
+        == dead
+    )
 
 
 def test_a_replayed_webhook_is_rejected(seeded_db):
@@ -90,8 +107,9 @@ def test_gates_checkpoints_and_primary_socials(seeded_db):
     assert gates == {"ideate", "script", "publish"}
     saved = _one(seeded_db, "SELECT count(*) FROM myloware.orchestration_checkpoints")
     assert 0 < saved < _one(seeded_db, "SELECT count(*) FROM myloware.runs")
-    primaries = _rows(seeded_db, "SELECT DISTINCT count(*) FILTER (WHERE is_primary) FROM myloware.project_socials "
-                               "GROUP BY project")
+    primaries = _rows(
+        seeded_db, "SELECT DISTINCT count(*) FILTER (WHERE is_primary) FROM myloware.project_socials GROUP BY project"
+    )
     assert primaries == [(1,)]
 
 

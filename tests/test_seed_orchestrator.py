@@ -37,16 +37,22 @@ def test_agent_logs_cover_every_event_type(conn):
 
 
 def test_entry_index_counts_up_per_task_as_time_goes_on(conn):
-    gaps = _one(conn, """
+    gaps = _one(
+        conn,
+        """
         SELECT count(*) FROM (
             SELECT agent_id, task_slug, count(*) AS n, min(entry_index) AS lo, max(entry_index) AS hi
             FROM agent_logs GROUP BY agent_id, task_slug) t
-        WHERE lo <> 0 OR hi <> n - 1""")
-    backwards = _one(conn, """
+        WHERE lo <> 0 OR hi <> n - 1""",
+    )
+    backwards = _one(
+        conn,
+        """
         SELECT count(*) FROM (
             SELECT timestamp < lag(timestamp) OVER (PARTITION BY agent_id, task_slug ORDER BY entry_index) AS back
             FROM agent_logs) t
-        WHERE back""")
+        WHERE back""",
+    )
     assert (gaps, backwards) == (0, 0)
 
 
@@ -62,28 +68,36 @@ def test_costs_roll_up(conn):
     assert len(per_session) == _one(conn, "SELECT count(*) FROM orchestrator_agents")
     assert all(own > 0 and agents > 0 and n >= 3 for _, own, agents, n in per_session)
     # an agent's tokens are the usage its response logs report
-    mismatched = _one(conn, """
+    mismatched = _one(
+        conn,
+        """
         SELECT count(*) FROM agents a
         JOIN (SELECT agent_id, sum((payload->'usage'->>'input_tokens')::int) AS input_tokens,
                      sum((payload->'usage'->>'output_tokens')::int) AS output_tokens
               FROM agent_logs GROUP BY agent_id) l ON l.agent_id = a.id
-        WHERE (a.input_tokens, a.output_tokens) <> (l.input_tokens, l.output_tokens)""")
+        WHERE (a.input_tokens, a.output_tokens) <> (l.input_tokens, l.output_tokens)""",
+    )
     # and an orchestrator's own tokens are the usage of the chat messages it sent
-    own = _one(conn, """
+    own = _one(
+        conn,
+        """
         SELECT count(*) FROM orchestrator_agents o
         JOIN (SELECT orchestrator_agent_id, sum((metadata->'usage'->>'input_tokens')::int) AS input_tokens
               FROM orchestrator_chat WHERE sender_type = 'orchestrator' GROUP BY 1) c ON c.orchestrator_agent_id = o.id
-        WHERE o.input_tokens <> c.input_tokens""")
+        WHERE o.input_tokens <> c.input_tokens""",
+    )
     assert (mismatched, own) == (0, 0)
 
 
 def test_chat_names_an_agent_exactly_when_one_takes_part(conn):
-    broken = _one(conn, """SELECT count(*) FROM orchestrator_chat
-                           WHERE (sender_type = 'agent' OR receiver_type = 'agent') <> (agent_id IS NOT NULL)""")
+    broken = _one(
+        conn,
+        """SELECT count(*) FROM orchestrator_chat
+                           WHERE (sender_type = 'agent' OR receiver_type = 'agent') <> (agent_id IS NOT NULL)""",
+    )
     pairs = set(conn.execute("SELECT DISTINCT sender_type, receiver_type FROM orchestrator_chat").fetchall())
     assert broken == 0
-    assert {("user", "orchestrator"), ("orchestrator", "user"), ("orchestrator", "agent"),
-            ("agent", "orchestrator")} <= pairs
+    assert {("user", "orchestrator"), ("orchestrator", "user"), ("orchestrator", "agent"), ("agent", "orchestrator")} <= pairs
 
 
 def test_prompts_from_both_authors(conn):

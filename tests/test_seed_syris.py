@@ -8,8 +8,23 @@ import pytest
 from dbkit.seed import END, SeedContext
 from dbkit.seed.syris import generate
 
-TABLES = ("events", "routing_decisions", "tasks", "steps", "tool_calls", "tool_results", "idempotency_outcomes",
-          "audit_events", "approvals", "schedules", "watcher_state", "rules", "system_health", "alarms", "artifacts")
+TABLES = (
+    "events",
+    "routing_decisions",
+    "tasks",
+    "steps",
+    "tool_calls",
+    "tool_results",
+    "idempotency_outcomes",
+    "audit_events",
+    "approvals",
+    "schedules",
+    "watcher_state",
+    "rules",
+    "system_health",
+    "alarms",
+    "artifacts",
+)
 
 
 @pytest.fixture
@@ -29,7 +44,9 @@ def test_every_table_has_rows(conn, table):
 
 
 def test_traces_join_through_all_seven_pipeline_tables(conn):
-    full = _one(conn, """
+    full = _one(
+        conn,
+        """
         SELECT count(DISTINCT e.trace_id)
         FROM events e
         JOIN routing_decisions r ON r.trace_id = e.trace_id AND r.event_id = e.id
@@ -37,16 +54,23 @@ def test_traces_join_through_all_seven_pipeline_tables(conn):
         JOIN steps s ON s.task_id = t.id
         JOIN tool_calls c ON c.step_id = s.id AND c.trace_id = e.trace_id
         JOIN tool_results tr ON tr.tool_call_id = c.id
-        JOIN audit_events a ON a.trace_id = e.trace_id AND a.ref_task_id = t.id""")
+        JOIN audit_events a ON a.trace_id = e.trace_id AND a.ref_task_id = t.id""",
+    )
     assert full >= 5
     assert _one(conn, "SELECT count(*) FROM events") == _one(conn, "SELECT count(*) FROM routing_decisions")
 
 
 def test_audit_references_resolve(conn):
-    dangling_artifacts = _one(conn, """SELECT count(*) FROM audit_events a WHERE a.payload_ref IS NOT NULL
-                                       AND NOT EXISTS (SELECT 1 FROM artifacts f WHERE f.ref_id = a.payload_ref)""")
-    dangling_tasks = _one(conn, """SELECT count(*) FROM audit_events a WHERE a.ref_task_id IS NOT NULL
-                                   AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = a.ref_task_id)""")
+    dangling_artifacts = _one(
+        conn,
+        """SELECT count(*) FROM audit_events a WHERE a.payload_ref IS NOT NULL
+                                       AND NOT EXISTS (SELECT 1 FROM artifacts f WHERE f.ref_id = a.payload_ref)""",
+    )
+    dangling_tasks = _one(
+        conn,
+        """SELECT count(*) FROM audit_events a WHERE a.ref_task_id IS NOT NULL
+                                   AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = a.ref_task_id)""",
+    )
     assert (dangling_artifacts, dangling_tasks) == (0, 0)
     assert _one(conn, "SELECT count(*) FROM audit_events WHERE payload_ref IS NOT NULL") > 0
     assert {o for (o,) in conn.execute("SELECT DISTINCT outcome FROM audit_events")} == {"success", "failure", "denied"}
@@ -68,11 +92,17 @@ def test_pending_approvals_are_still_open_at_end(conn):
 
 def test_tool_results_of_every_status_and_idempotent_retries(conn):
     assert {s for (s,) in conn.execute("SELECT DISTINCT status FROM tool_results")} == {"ok", "error", "timeout"}
-    retried = _one(conn, """SELECT count(*) FROM (SELECT idempotency_key FROM tool_calls
-                            WHERE idempotency_key IS NOT NULL GROUP BY 1 HAVING count(*) > 1) k""")
-    unrecorded = _one(conn, """SELECT count(*) FROM tool_results r JOIN tool_calls c ON c.id = r.tool_call_id
+    retried = _one(
+        conn,
+        """SELECT count(*) FROM (SELECT idempotency_key FROM tool_calls
+                            WHERE idempotency_key IS NOT NULL GROUP BY 1 HAVING count(*) > 1) k""",
+    )
+    unrecorded = _one(
+        conn,
+        """SELECT count(*) FROM tool_results r JOIN tool_calls c ON c.id = r.tool_call_id
                                WHERE r.status = 'ok' AND c.idempotency_key IS NOT NULL AND NOT EXISTS
-                               (SELECT 1 FROM idempotency_outcomes o WHERE o.idempotency_key = c.idempotency_key)""")
+                               (SELECT 1 FROM idempotency_outcomes o WHERE o.idempotency_key = c.idempotency_key)""",
+    )
     assert retried > 0 and unrecorded == 0
 
 
@@ -84,8 +114,7 @@ def test_events_channels_and_dedupe_keys(conn):
 
 
 def test_at_most_one_open_alarm_per_key(conn):
-    most_open = _one(conn, "SELECT max(n) FROM (SELECT count(*) AS n FROM alarms WHERE status = 'open' "
-                           "GROUP BY dedupe_key) k")
+    most_open = _one(conn, "SELECT max(n) FROM (SELECT count(*) AS n FROM alarms WHERE status = 'open' GROUP BY dedupe_key) k")
     assert most_open == 1
     assert _one(conn, "SELECT count(DISTINCT dedupe_key) FROM alarms WHERE status = 'resolved'") > 1
 

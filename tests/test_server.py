@@ -117,7 +117,11 @@ def test_the_socket_is_private_and_tcp_needs_the_generated_password(data_dir):
     secret_file = data_dir / server.PASSWORD_FILE
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600 and len(server.password(data_dir)) >= 24
     plain = f"postgresql://postgres@127.0.0.1:{port}/dbkit"
-    for attempt in (plain, f"postgresql://postgres:wrong@127.0.0.1:{port}/dbkit", f"postgresql://dbkit_reader@127.0.0.1:{port}/dbkit"):
+    for attempt in (
+        plain,
+        f"postgresql://postgres:wrong@127.0.0.1:{port}/dbkit",
+        f"postgresql://dbkit_reader@127.0.0.1:{port}/dbkit",
+    ):
         with pytest.raises(psycopg.OperationalError, match="password"):
             psycopg.connect(attempt, connect_timeout=5)
     with psycopg.connect(current.tcp_url) as conn:
@@ -225,7 +229,9 @@ def test_a_folder_that_holds_something_else_is_refused_and_left_as_it_was(open_t
     folder.mkdir(mode=0o755)
     (folder / "cat.jpg").write_bytes(b"not a database")
     before = (stat.S_IMODE(folder.stat().st_mode), folder.stat().st_uid, sorted(p.name for p in folder.iterdir()))
-    with pytest.raises(ServerError, match="is not empty and holds no PostgreSQL data; set DBKIT_DATA_DIR to a new or empty folder"):
+    with pytest.raises(
+        ServerError, match="is not empty and holds no PostgreSQL data; set DBKIT_DATA_DIR to a new or empty folder"
+    ):
         server.up(directory=folder)
     assert (stat.S_IMODE(folder.stat().st_mode), folder.stat().st_uid, sorted(p.name for p in folder.iterdir())) == before
 
@@ -263,7 +269,9 @@ def test_where_there_are_no_unix_sockets_the_server_listens_on_loopback_with_a_p
         "import sys; from pathlib import Path; from dbkit import _platform, server; _platform.SOCKETS = False\n"
         "s = server.up(directory=Path(sys.argv[1])); print(s.url); print(s.port)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script, str(data_dir)], env=_env(data_dir), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(data_dir)], env=_env(data_dir), capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     url, port = done.stdout.split()
     assert url.startswith("postgresql://postgres:") and f"@127.0.0.1:{port}/dbkit" in url

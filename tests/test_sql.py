@@ -43,4 +43,6 @@ def test_every_table_and_column_has_a_comment(migrated_db):
 
 
 def test_vector_extension_lives_in_public(migrated_db):
-    assert _rows(migrated_db, "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'vector'") == [("public",)]
+    assert _rows(migrated_db, "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'vector'") == [
+        ("public",)
+    ]

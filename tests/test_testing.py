@@ -44,7 +44,9 @@ def _pytest(folder, *args):
 
 def test_team_notebooks_run_without_a_module_checks_fail_and_snapshots_catch_silent_changes(tmp_path, seeded_db):
     """One folder, three runs of the suite: what a team sees as it writes notebooks and their results change."""
-    _notebook(tmp_path, "team_report", new_code_cell(QUERY), new_code_cell("assert len(councils) > 0", metadata={"tags": ["assert"]}))
+    _notebook(
+        tmp_path, "team_report", new_code_cell(QUERY), new_code_cell("assert len(councils) > 0", metadata={"tags": ["assert"]})
+    )
     broken = _notebook(tmp_path, "broken", new_code_cell(QUERY),
                        new_code_cell("assert len(councils) == 0, 'expected none'", metadata={"tags": ["assert"]}))  # fmt: skip
     snap = _notebook(tmp_path, "snap", new_code_cell(QUERY, metadata={"tags": ["snapshot"]}),

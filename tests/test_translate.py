@@ -94,8 +94,7 @@ def test_json_text_becomes_jsonb(sqlite, postgres):
 
 def test_text_without_json_valid_stays():
     text = (
-        "  summary TEXT,\n  name TEXT NOT NULL CHECK (length(name) > 0),\n"
-        "  doc TEXT CHECK (other IS NULL OR json_valid(doc)),\n"
+        "  summary TEXT,\n  name TEXT NOT NULL CHECK (length(name) > 0),\n  doc TEXT CHECK (other IS NULL OR json_valid(doc)),\n"
     )
     assert sqlite_to_postgres(text) == text
 
@@ -209,8 +208,10 @@ def test_any_table_in_the_syris_conventions_translates(migrated_db, table):
     with psycopg.connect(migrated_db) as conn:
         conn.execute("CREATE SCHEMA hyp; SET LOCAL search_path TO hyp")
         conn.execute(translated)
-        found = dict(conn.execute(
-            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'hyp.t'::regclass AND attnum > 1"
-        ).fetchall())
+        found = dict(
+            conn.execute(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'hyp.t'::regclass AND attnum > 1"
+            ).fetchall()
+        )
         conn.rollback()
     assert found == {name: _KINDS[kind][1] for name, kind in kinds.items()}

@@ -42,10 +42,10 @@ __all__ = [
     "SchemaSummary",
     "Table",
     "Trigger",
-    "schemas",
     "schema",
-    "table",
+    "schemas",
     "short_type",
+    "table",
 ]
 
 short_type = _postgres.short_type

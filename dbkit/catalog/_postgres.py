@@ -7,7 +7,7 @@ from typing import Any
 
 from .records import ACTIONS, Column, Constraint, ForeignKey, Function, Index, Policy, Schema, SchemaSummary, Table, Trigger
 
-__all__ = ["schemas", "schema"]
+__all__ = ["schema", "schemas"]
 
 _KINDS = {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view", "f": "foreign table"}
 _CONSTRAINTS = {"p": "primary key", "u": "unique", "c": "check", "f": "foreign key", "x": "exclude"}
@@ -116,12 +116,17 @@ WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = %(schema)s)
 ORDER BY p.proname, 2
 """
 
-_SCHEMA = "SELECT obj_description(n.oid, 'pg_namespace'), pg_get_userbyid(n.nspowner) FROM pg_namespace n WHERE n.nspname = %(schema)s"
+_SCHEMA = (
+    "SELECT obj_description(n.oid, 'pg_namespace'), pg_get_userbyid(n.nspowner) FROM pg_namespace n WHERE n.nspname = %(schema)s"
+)
 
 
 def schemas(reader: Any) -> list[SchemaSummary]:
     rows = reader.query(_USER_SCHEMAS).rows
-    return [SchemaSummary(name, comment, owner, int(n or 0), int(size) if size is not None else None) for name, comment, owner, n, size in rows]
+    return [
+        SchemaSummary(name, comment, owner, int(n or 0), int(size) if size is not None else None)
+        for name, comment, owner, n, size in rows
+    ]
 
 
 def schema(reader: Any, name: str) -> Schema | None:
@@ -157,7 +162,9 @@ def schema(reader: Any, name: str) -> Schema | None:
         for oid, rel_name, kind, rel_comment, rel_owner, rls, forced, estimate, size in tables.values()
     )  # fmt: skip
     functions = tuple(
-        Function(name, fn, args, returns, lang, _FUNCTION_KINDS.get(kind, kind), secdef, tuple(config), _VOLATILITY[vol], fn_comment)
+        Function(
+            name, fn, args, returns, lang, _FUNCTION_KINDS.get(kind, kind), secdef, tuple(config), _VOLATILITY[vol], fn_comment
+        )
         for fn, args, returns, lang, kind, secdef, config, vol, fn_comment in reader.query(_FUNCTIONS, params).rows
     )
     return Schema(name, comment, owner, built, functions)
@@ -173,7 +180,24 @@ def short_type(name: str) -> str:
 def _constraints(rows: list[tuple], own: set[int]) -> tuple[dict[int, list[Constraint]], dict[int, list[ForeignKey]]]:
     constraints: dict[int, list[Constraint]] = defaultdict(list)
     referenced_by: dict[int, list[ForeignKey]] = defaultdict(list)
-    for rel, con, kind, definition, validated, expression, cols, src_schema, src_table, ref_schema, ref_table, ref_oid, ref_cols, on_delete, on_update, deferrable in rows:
+    for (
+        rel,
+        con,
+        kind,
+        definition,
+        validated,
+        expression,
+        cols,
+        src_schema,
+        src_table,
+        ref_schema,
+        ref_table,
+        ref_oid,
+        ref_cols,
+        on_delete,
+        on_update,
+        deferrable,
+    ) in rows:
         fk = None
         if kind == "f":
             fk = ForeignKey(con, src_schema, src_table, tuple(cols), ref_schema, ref_table, tuple(ref_cols),

@@ -13,7 +13,7 @@ from typing import Any
 from ..registry import SQLITE_LEDGER
 from .records import ACTIONS, Column, Constraint, ForeignKey, Index, Schema, SchemaSummary, Table, Trigger
 
-__all__ = ["schemas", "schema", "KIT_TABLES"]
+__all__ = ["KIT_TABLES", "schema", "schemas"]
 
 KIT_TABLES = (SQLITE_LEDGER,)  # the runner's ledger sits beside the schema's tables
 _ACTION_WORDS = {v: v for v in ACTIONS.values()}
@@ -21,7 +21,9 @@ _TRIGGER = re.compile(r"\b(BEFORE|AFTER|INSTEAD\s+OF)\s+(INSERT|UPDATE|DELETE)\b
 
 
 def schemas(reader: Any) -> list[SchemaSummary]:
-    count = reader.query("SELECT count(*) FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'").rows[0][0]
+    count = reader.query("SELECT count(*) FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'").rows[
+        0
+    ][0]
     return [SchemaSummary("main", None, None, int(count) - _kit_tables(reader))]
 
 
@@ -47,7 +49,7 @@ def _kit_tables(reader: Any) -> int:
 
 
 def _table(reader: Any, name: str, kind: str, create: str, triggers: tuple[Trigger, ...]) -> Table:
-    info = reader.query("SELECT cid, name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?)", [name]).rows
+    info = reader.query('SELECT cid, name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)', [name]).rows
     columns = tuple(
         Column(col, cid + 1, (typ or "").lower(), not notnull and not pk, default, None, "", None if hidden != 2 else "generated")
         for cid, col, typ, notnull, default, pk, hidden in info
@@ -58,7 +60,9 @@ def _table(reader: Any, name: str, kind: str, create: str, triggers: tuple[Trigg
     if pk:
         constraints.append(Constraint(f"{name}_pkey", "primary key", pk, f"PRIMARY KEY ({', '.join(pk)})"))
     constraints += _foreign_keys(reader, name)
-    constraints += [Constraint(f"{name}_check{n}", "check", (), f"CHECK ({expr})", expr) for n, expr in enumerate(_checks(create), 1)]
+    constraints += [
+        Constraint(f"{name}_check{n}", "check", (), f"CHECK ({expr})", expr) for n, expr in enumerate(_checks(create), 1)
+    ]
     indexes = tuple(_indexes(reader, name, pk))
     constraints += [
         Constraint(i.name, "unique", i.columns, f"UNIQUE ({', '.join(i.columns)})") for i in indexes if i.constraint == "unique"
@@ -67,7 +71,9 @@ def _table(reader: Any, name: str, kind: str, create: str, triggers: tuple[Trigg
 
 
 def _foreign_keys(reader: Any, table: str) -> list[Constraint]:
-    rows = reader.query('SELECT id, seq, "table", "from", "to", on_update, on_delete FROM pragma_foreign_key_list(?)', [table]).rows
+    rows = reader.query(
+        'SELECT id, seq, "table", "from", "to", on_update, on_delete FROM pragma_foreign_key_list(?)', [table]
+    ).rows
     grouped: dict[int, list[tuple]] = {}
     for row in rows:
         grouped.setdefault(row[0], []).append(row)
@@ -99,7 +105,8 @@ def _indexes(reader: Any, table: str, pk: tuple[str, ...]) -> Iterator[Index]:
             for _seq, _cid, col in reader.query("SELECT seqno, cid, name FROM pragma_index_info(?) ORDER BY seqno", [name]).rows
         )
         text = sql_of.get(name) or ""
-        predicate = text[re.search(r"\bWHERE\b", text, re.IGNORECASE).end() :].strip() if partial and text else None
+        where = re.search(r"\bWHERE\b", text, re.IGNORECASE) if partial else None
+        predicate = text[where.end() :].strip() if where else None
         yield Index(name, cols, "btree", bool(unique), False, predicate, text or f"UNIQUE ({', '.join(cols)})",
                     constraint="unique" if origin == "u" else None)  # fmt: skip
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = [
+    "ACTIONS",
     "Column",
     "Constraint",
     "ForeignKey",
-    "Index",
-    "Trigger",
-    "Policy",
     "Function",
-    "Table",
+    "Index",
+    "Policy",
     "Schema",
     "SchemaSummary",
-    "ACTIONS",
+    "Table",
+    "Trigger",
 ]
 
 # pg_constraint.confdeltype / confupdtype, and SQLite's on_delete words, as people say them.

@@ -44,7 +44,9 @@ class _Group(click.Group):
                 _fail(f"database error: {mask_text(' '.join(str(exc).split()))}")
             if os.environ.get("DBKIT_DEBUG"):
                 raise
-            _fail(f"internal error, please report it: {type(exc).__name__}: {mask_text(str(exc))} (DBKIT_DEBUG=1 shows the traceback)")
+            _fail(
+                f"internal error, please report it: {type(exc).__name__}: {mask_text(str(exc))} (DBKIT_DEBUG=1 shows the traceback)"
+            )
         return None
 
 

@@ -57,7 +57,9 @@ def status(url: str | None, directory: Path | None) -> None:
 
 @app.command()
 @url_option
-@click.option("--show-password", is_flag=True, help='Print the password too (for other tools: psql "$(dbkit url --show-password)").')
+@click.option(
+    "--show-password", is_flag=True, help='Print the password too (for other tools: psql "$(dbkit url --show-password)").'
+)
 @click.option("--tcp", is_flag=True, help="The embedded server's 127.0.0.1 URL (after `dbkit up --port N`).")
 def url(url: str | None, show_password: bool, tcp: bool) -> None:
     """Print the URL in use (starting the embedded server if it is the one), nothing else; passwords masked."""

@@ -112,7 +112,6 @@ SLUG_FORMAT = "^[a-z0-9-]+$"
 EMAIL_FORMAT = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
-
 class Organization(Base):
     """A tenant: every other ibex_core row belongs to exactly one organization."""
 
@@ -336,9 +335,7 @@ class Checkpoint(Base):
     __tablename__ = "checkpoints"
     __table_args__ = (
         UniqueConstraint("session_id", "sequence_number", name="checkpoints_session_id_sequence_number_key"),
-        CheckConstraint(
-            "sequence_number >= 0 AND state_size_bytes >= 0", name="checkpoints_numbers_nonnegative"
-        ),
+        CheckConstraint("sequence_number >= 0 AND state_size_bytes >= 0", name="checkpoints_numbers_nonnegative"),
         Index("checkpoints_org_id_idx", "org_id"),
     )
 
@@ -396,9 +393,7 @@ class MemoryStatus(str, enum.Enum):
 
 def _str_enum(cls: type[enum.Enum]) -> Enum:
     # VARCHAR(32) plus the named CHECK below, as in the seed; the ORM still hands back enum members.
-    return Enum(
-        cls, native_enum=False, create_constraint=False, length=32, values_callable=lambda e: [m.value for m in e]
-    )
+    return Enum(cls, native_enum=False, create_constraint=False, length=32, values_callable=lambda e: [m.value for m in e])
 
 
 class Memory(Base):
@@ -407,8 +402,7 @@ class Memory(Base):
     __tablename__ = "memories"
     __table_args__ = (
         # A UniqueConstraint cannot carry a WHERE: a partial unique index is the only way.
-        Index("memories_content_hash_org", "org_id", "agent_id", "content_hash",
-              unique=True, postgresql_where=text(LIVE_MEMORY)),
+        Index("memories_content_hash_org", "org_id", "agent_id", "content_hash", unique=True, postgresql_where=text(LIVE_MEMORY)),
         CheckConstraint("length(content) > 0", name="memories_content_not_empty"),
         CheckConstraint("length(content) <= 8192", name="memories_content_max_length"),
         CheckConstraint("confidence >= 0.000 AND confidence <= 1.000", name="memories_confidence_range"),
@@ -542,12 +536,8 @@ class MemoryRelationship(Base):
     created_at: Mapped[datetime] = _created_at()
 
     organization: Mapped[Organization] = relationship(back_populates="memory_relationships")
-    source_memory: Mapped[Memory] = relationship(
-        back_populates="outgoing_relationships", foreign_keys=[source_memory_id]
-    )
-    target_memory: Mapped[Memory] = relationship(
-        back_populates="incoming_relationships", foreign_keys=[target_memory_id]
-    )
+    source_memory: Mapped[Memory] = relationship(back_populates="outgoing_relationships", foreign_keys=[source_memory_id])
+    target_memory: Mapped[Memory] = relationship(back_populates="incoming_relationships", foreign_keys=[target_memory_id])
 
 
 class MemoryTag(Base):
@@ -559,9 +549,7 @@ class MemoryTag(Base):
         Index("memory_tags_org_id_tag_idx", "org_id", "tag"),
     )
 
-    memory_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey(f"{SCHEMA}.memories.id", ondelete="CASCADE"), primary_key=True
-    )
+    memory_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.memories.id", ondelete="CASCADE"), primary_key=True)
     tag: Mapped[str] = mapped_column(primary_key=True)
     org_id: Mapped[uuid.UUID] = _fk(ORG_FK, "CASCADE")
     created_at: Mapped[datetime] = _created_at()

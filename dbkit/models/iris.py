@@ -11,13 +11,22 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, MetaData, String, Text,
-    UniqueConstraint, text,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Base", "Sprite", "Council", "Chain", "ExecutionHistory", "ROLES"]
+__all__ = ["ROLES", "Base", "Chain", "Council", "ExecutionHistory", "Sprite"]
 
 #: The six sprite roles that ck_sprites_role accepts.
 ROLES = ("architect", "builder", "reviewer", "tester", "guardian", "scribe")
@@ -55,7 +64,6 @@ def _typeof(table: str, column: str, json_type: str) -> CheckConstraint:
     return CheckConstraint(f"jsonb_typeof({column}) = '{json_type}'", name=f"ck_{table}_{column}_{json_type}")
 
 
-
 class Sprite(Base):
     __tablename__ = "sprites"
     __table_args__ = (
@@ -66,9 +74,7 @@ class Sprite(Base):
         _typeof("sprites", "capabilities", "array"),
         CheckConstraint("char_length(system_prompt) <= 65536", name="ck_sprites_system_prompt_length"),
         _typeof("sprites", "sprite_metadata", "object"),
-        CheckConstraint(
-            "fingerprint_algorithm IN ('blake3', 'sha256')", name="ck_sprites_fingerprint_algorithm"
-        ),
+        CheckConstraint("fingerprint_algorithm IN ('blake3', 'sha256')", name="ck_sprites_fingerprint_algorithm"),
         CheckConstraint("fingerprint_hash ~ '^[0-9a-f]{64}$'", name="ck_sprites_fingerprint_hash"),
         Index("idx_sprites_name", "name"),
         Index("idx_sprites_fingerprint", "fingerprint_hash"),
@@ -108,9 +114,7 @@ class Council(Base):
     council_metadata: Mapped[JSONObject | None] = mapped_column(JSONB)
     created_at: Mapped[datetime | None] = _created()
 
-    chains: Mapped[list[Chain]] = relationship(
-        back_populates="council", cascade="all, delete-orphan", passive_deletes=True
-    )
+    chains: Mapped[list[Chain]] = relationship(back_populates="council", cascade="all, delete-orphan", passive_deletes=True)
 
 
 class Chain(Base):

@@ -40,17 +40,17 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
-    "Base",
-    "Run",
     "Artifact",
-    "WebhookEvent",
-    "WebhookDlq",
-    "OrchestrationCheckpoint",
+    "Base",
     "HitlApproval",
     "KbDocument",
     "KbEmbedding",
-    "Social",
+    "OrchestrationCheckpoint",
     "ProjectSocial",
+    "Run",
+    "Social",
+    "WebhookDlq",
+    "WebhookEvent",
 ]
 
 
@@ -87,9 +87,7 @@ class Run(Base):
     updated_at: Mapped[datetime] = _now()
 
     artifacts: Mapped[list[Artifact]] = relationship(back_populates="run", **_children())
-    checkpoint: Mapped[OrchestrationCheckpoint | None] = relationship(
-        back_populates="run", **_children()
-    )
+    checkpoint: Mapped[OrchestrationCheckpoint | None] = relationship(back_populates="run", **_children())
     approvals: Mapped[list[HitlApproval]] = relationship(back_populates="run", **_children())
 
 
@@ -159,9 +157,7 @@ class OrchestrationCheckpoint(Base):
 
     __tablename__ = "orchestration_checkpoints"
 
-    run_id: Mapped[str] = mapped_column(
-        Text, ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[str] = mapped_column(Text, ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
     state: Mapped[Any] = mapped_column(JSONB)
     updated_at: Mapped[datetime] = _now()
 
@@ -199,9 +195,7 @@ class KbDocument(Base):
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()
 
-    embeddings: Mapped[list[KbEmbedding]] = relationship(
-        back_populates="document", **_children()
-    )
+    embeddings: Mapped[list[KbEmbedding]] = relationship(back_populates="document", **_children())
 
 
 class KbEmbedding(Base):
@@ -220,9 +214,7 @@ class KbEmbedding(Base):
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
-    doc_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("kb_documents.id", ondelete="CASCADE")
-    )
+    doc_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("kb_documents.id", ondelete="CASCADE"))
     embedding: Mapped[Any | None] = mapped_column(Vector(1536))
 
     document: Mapped[KbDocument] = relationship(back_populates="embeddings")
@@ -254,9 +246,7 @@ class ProjectSocial(Base):
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     project: Mapped[str] = mapped_column(Text)
-    social_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("socials.id", ondelete="CASCADE")
-    )
+    social_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("socials.id", ondelete="CASCADE"))
     is_primary: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_at: Mapped[datetime] = _now()
 

@@ -12,15 +12,32 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, MetaData, Numeric, Text,
-    UniqueConstraint, text,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
-    "Base", "OrchestratorAgent", "Agent", "Prompt", "AgentLog", "SystemLog", "OrchestratorChat",
-    "STATUSES", "HOOK_EVENTS", "RESPONSE_EVENTS",
+    "HOOK_EVENTS",
+    "RESPONSE_EVENTS",
+    "STATUSES",
+    "Agent",
+    "AgentLog",
+    "Base",
+    "OrchestratorAgent",
+    "OrchestratorChat",
+    "Prompt",
+    "SystemLog",
 ]
 
 STATUSES = ("idle", "executing", "waiting", "blocked", "complete")
@@ -30,7 +47,7 @@ _PARTIES = ("user", "orchestrator", "agent")
 
 JSONObject = dict[str, Any]
 _TZ = DateTime(timezone=True)
-_CASCADE = {"cascade": "all, delete-orphan", "passive_deletes": True}
+_CASCADE: dict[str, Any] = {"cascade": "all, delete-orphan", "passive_deletes": True}
 
 
 class Base(DeclarativeBase):
@@ -194,10 +211,7 @@ class SystemLog(Base):
         CheckConstraint(_in("level", ("DEBUG", "INFO", "WARNING", "ERROR")), name="ck_system_logs_level"),
         Index("idx_system_logs_level", "level"),
         Index("idx_system_logs_timestamp", text("timestamp DESC")),
-        *(
-            Index(f"idx_system_logs_{c}", c, postgresql_where=text(f"{c} IS NOT NULL"))
-            for c in ("adw_id", "adw_step")
-        ),
+        *(Index(f"idx_system_logs_{c}", c, postgresql_where=text(f"{c} IS NOT NULL")) for c in ("adw_id", "adw_step")),
     )
 
     id: Mapped[uuid.UUID] = _pk()
@@ -224,8 +238,7 @@ class OrchestratorChat(Base):
         Index("idx_orchestrator_chat_agent_id", "agent_id"),
         Index("idx_orchestrator_chat_sender_type", "sender_type"),
         Index("idx_orchestrator_chat_receiver_type", "receiver_type"),
-        Index("idx_orchestrator_chat_orchestrator_agent_id_created_at",
-              "orchestrator_agent_id", text("created_at DESC")),
+        Index("idx_orchestrator_chat_orchestrator_agent_id_created_at", "orchestrator_agent_id", text("created_at DESC")),
         Index("idx_orchestrator_chat_agent_id_created_at", "agent_id", text("created_at DESC")),
     )
 

@@ -61,25 +61,25 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
-    "Base",
     "SQLITE_SCHEMA_MAP",
-    "sqlite_compare_type",
-    "sqlite_metadata",
-    "Event",
-    "RoutingDecision",
-    "Task",
-    "Step",
-    "ToolCall",
-    "ToolResult",
-    "IdempotencyOutcome",
+    "Alarm",
+    "Approval",
     "Artifact",
     "AuditEvent",
-    "Approval",
-    "Schedule",
-    "WatcherState",
+    "Base",
+    "Event",
+    "IdempotencyOutcome",
+    "RoutingDecision",
     "Rule",
+    "Schedule",
+    "Step",
     "SystemHealth",
-    "Alarm",
+    "Task",
+    "ToolCall",
+    "ToolResult",
+    "WatcherState",
+    "sqlite_compare_type",
+    "sqlite_metadata",
 ]
 
 SQLITE_SCHEMA_MAP: dict[str | None, str | None] = {"syris": None}
@@ -104,9 +104,7 @@ def _table(*items: Any) -> tuple[Any, ...]:
 
 
 def _partial(name: str, column: str, where: str, *, unique: bool = False) -> Index:
-    return Index(
-        name, column, unique=unique, sqlite_where=text(where), postgresql_where=text(where)
-    )
+    return Index(name, column, unique=unique, sqlite_where=text(where), postgresql_where=text(where))
 
 
 class Base(DeclarativeBase):
@@ -187,9 +185,7 @@ class Task(Base):
     created_at: Mapped[datetime] = _at(now=True)
     updated_at: Mapped[datetime] = _at(now=True)
 
-    steps: Mapped[list[Step]] = relationship(
-        back_populates="task", cascade="all, delete-orphan", passive_deletes=True
-    )
+    steps: Mapped[list[Step]] = relationship(back_populates="task", cascade="all, delete-orphan", passive_deletes=True)
 
 
 class Step(Base):
@@ -208,9 +204,7 @@ class Step(Base):
     )
 
     id: Mapped[int] = _id()
-    task_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("tasks.id", ondelete="CASCADE", name="fk_steps_task_id")
-    )
+    task_id: Mapped[int] = mapped_column(Integer, ForeignKey("tasks.id", ondelete="CASCADE", name="fk_steps_task_id"))
     seq: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text)
@@ -221,9 +215,7 @@ class Step(Base):
     finished_at: Mapped[datetime | None] = _at()
 
     task: Mapped[Task] = relationship(back_populates="steps")
-    tool_calls: Mapped[list[ToolCall]] = relationship(
-        back_populates="step", passive_deletes=True
-    )
+    tool_calls: Mapped[list[ToolCall]] = relationship(back_populates="step", passive_deletes=True)
 
 
 class ToolCall(Base):
@@ -309,9 +301,7 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_events"
     __table_args__ = _table(
-        CheckConstraint(
-            "outcome IN ('success', 'failure', 'denied')", name="ck_audit_events_outcome"
-        ),
+        CheckConstraint("outcome IN ('success', 'failure', 'denied')", name="ck_audit_events_outcome"),
         Index("idx_audit_events_trace_id", "trace_id"),
         Index("idx_audit_events_timestamp", "timestamp"),
         Index("idx_audit_events_type", "type"),
@@ -337,9 +327,7 @@ class Approval(Base):
 
     __tablename__ = "approvals"
     __table_args__ = _table(
-        CheckConstraint(
-            "status IN ('pending', 'approved', 'denied', 'expired')", name="ck_approvals_status"
-        ),
+        CheckConstraint("status IN ('pending', 'approved', 'denied', 'expired')", name="ck_approvals_status"),
         Index("idx_approvals_status", "status"),
         Index("idx_approvals_trace_id", "trace_id"),
         Index("idx_approvals_expires_at", "expires_at"),
@@ -362,9 +350,7 @@ class Schedule(Base):
     __tablename__ = "schedules"
     __table_args__ = _table(
         UniqueConstraint("name", name="uq_schedules_name"),
-        CheckConstraint(
-            "(cron IS NULL) <> (interval_s IS NULL)", name="ck_schedules_cron_or_interval"
-        ),
+        CheckConstraint("(cron IS NULL) <> (interval_s IS NULL)", name="ck_schedules_cron_or_interval"),
         CheckConstraint("interval_s > 0", name="ck_schedules_interval_s"),
         Index(
             "idx_schedules_next_run_at",
@@ -435,9 +421,7 @@ class Alarm(Base):
 
     __tablename__ = "alarms"
     __table_args__ = _table(
-        CheckConstraint(
-            "status IN ('open', 'acknowledged', 'resolved')", name="ck_alarms_status"
-        ),
+        CheckConstraint("status IN ('open', 'acknowledged', 'resolved')", name="ck_alarms_status"),
         Index("idx_alarms_status", "status"),
         _partial("uq_alarms_dedupe_key_open", "dedupe_key", "status = 'open'", unique=True),
     )
@@ -455,7 +439,7 @@ def sqlite_metadata() -> MetaData:
     """Return a copy of `Base.metadata` without the schema, for tools that reflect SQLite."""
     metadata = MetaData()
     for table in Base.metadata.sorted_tables:
-        table.to_metadata(metadata, schema=None)
+        table.to_metadata(metadata, schema=None)  # type: ignore[arg-type]  # None: no schema (SQLite)
     return metadata
 
 

@@ -17,7 +17,20 @@ from ..errors import SeedError, UsageError
 from ._context import END, START, SeedContext, Table
 from ._load import SeedRun, fingerprint, has_rows, load, seeded
 
-__all__ = ["seed", "seeded", "has_rows", "schemas", "SeedContext", "SeedRun", "Table", "SeedError", "START", "END", "MAX_SEED", "MAX_SCALE"]
+__all__ = [
+    "END",
+    "MAX_SCALE",
+    "MAX_SEED",
+    "START",
+    "SeedContext",
+    "SeedError",
+    "SeedRun",
+    "Table",
+    "has_rows",
+    "schemas",
+    "seed",
+    "seeded",
+]
 
 MAX_SEED = 2**31 - 1  # dbkit.seed_runs.seed is an integer column
 MAX_SCALE = 10_000
@@ -57,7 +70,12 @@ def seed(
             module = entry.seed_module()
             version = fingerprint(module)
             run = before.get(entry.schema)
-            if if_needed and run and (run.seed, run.scale, run.generator) == (seed, scale, version) and has_rows(conn, entry.schema):
+            if (
+                if_needed
+                and run
+                and (run.seed, run.scale, run.generator) == (seed, scale, version)
+                and has_rows(conn, entry.schema)
+            ):
                 loaded[entry.schema] = run.rows
                 continue
             ctx = SeedContext(entry.schema, seed=seed, scale=scale, embed=model)

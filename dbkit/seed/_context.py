@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from faker import Faker
 
-__all__ = ["SeedContext", "Table", "START", "END"]
+__all__ = ["END", "START", "SeedContext", "Table"]
 
 # Fixed, time-zone-aware bounds: relative ones ("-30d") would change the data every day.
-START = datetime(2026, 1, 1, tzinfo=timezone.utc)
-END = datetime(2026, 10, 31, 23, 59, 59, tzinfo=timezone.utc)
+START = datetime(2026, 1, 1, tzinfo=UTC)
+END = datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC)
 
 
 @dataclass

@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from .. import locks
+from ..db import scalar
 from ..errors import SeedError
 from ..registry import KIT_SCHEMA, SEED_RUNS
 from ._context import Table
@@ -79,22 +80,24 @@ def load(conn: psycopg.Connection, schema: str, tables: list[Table], *, seed: in
 def _replace(conn: psycopg.Connection, schema: str, existing: list[str], tables: list[Table], progress: Any) -> int:
     names = sql.SQL(", ").join(sql.Identifier(schema, name) for name in existing)
     truncate_guards = _truncate_triggers(conn, schema)
-    for table, trigger in truncate_guards:
-        conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(sql.Identifier(schema, table), sql.Identifier(trigger)))
+    for guarded, trigger in truncate_guards:
+        conn.execute(
+            sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(sql.Identifier(schema, guarded), sql.Identifier(trigger))
+        )
     # No CASCADE: a table in another schema that references this one must not lose its rows silently.
     conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(names))
-    for table, trigger in truncate_guards:
-        conn.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(sql.Identifier(schema, table), sql.Identifier(trigger)))
+    for guarded, trigger in truncate_guards:
+        conn.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(sql.Identifier(schema, guarded), sql.Identifier(trigger)))
     forced = _forced_for_me(conn, schema)
-    for table in forced:
-        conn.execute(sql.SQL("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY").format(sql.Identifier(schema, table)))
+    for name in forced:
+        conn.execute(sql.SQL("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY").format(sql.Identifier(schema, name)))
     total = 0
     for table in tables:
         total += _copy(conn, schema, table)
         if progress is not None:
             progress(table, len(table.rows))
-    for table in forced:
-        conn.execute(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(sql.Identifier(schema, table)))
+    for name in forced:
+        conn.execute(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(sql.Identifier(schema, name)))
     _reset_identities(conn, schema)
     _refresh_indexes_and_statistics(conn, schema, existing)
     return total
@@ -102,7 +105,7 @@ def _replace(conn: psycopg.Connection, schema: str, existing: list[str], tables:
 
 def seeded(conn: psycopg.Connection) -> dict[str, SeedRun]:
     """Schemas seeded so far, with their seed, scale, rows and generator (empty before the first seed). Read-only."""
-    if conn.execute("SELECT to_regclass(%s)", [f"{KIT_SCHEMA}.{SEED_RUNS}"]).fetchone()[0] is None:
+    if scalar(conn, "SELECT to_regclass(%s)", [f"{KIT_SCHEMA}.{SEED_RUNS}"]) is None:
         return {}
     has_generator = conn.execute(
         "SELECT 1 FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'generator'", [f"{KIT_SCHEMA}.{SEED_RUNS}"]
@@ -126,7 +129,7 @@ class SeedRun(NamedTuple):
 def has_rows(conn: psycopg.Connection, schema: str) -> bool:
     """Whether any table of the schema holds a row."""
     for name in _tables(conn, schema):
-        if conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(schema, name))).fetchone()[0]:
+        if scalar(conn, sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(schema, name))):
             return True
     return False
 
@@ -166,7 +169,7 @@ def _copy(conn: psycopg.Connection, schema: str, table: Table) -> int:
         "AND NOT a.attisdropped ORDER BY a.attnum",
         (sql.Identifier(schema, table.name).as_string(conn),),
     )
-    oid_of = dict(types.fetchall())
+    oid_of: dict[str, int] = dict(types.fetchall())
     keys = table.rows[0].keys()
     columns = [c for c in oid_of if c in keys]  # the catalog's order, not the generator's
     missing = sorted(set(keys) - set(oid_of))

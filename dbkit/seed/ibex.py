@@ -14,7 +14,7 @@ import string
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ._context import END, START, SeedContext, Table
 
@@ -33,23 +33,39 @@ AGENT_KINDS = (  # name | description | tags | tools
     "Sales Concierge|Prepares demos and answers pre-sales questions|sales customer-facing|hubspot",
 )
 DIRECTIVES = (  # name | description | tag | rules (version n keeps the first n + 1)
-    ("tone-of-voice|How agents talk to customers|support|Be friendly and plain-spoken.|Never promise delivery dates."
-     "|Use the customer's name once.|Close with a concrete next step."),
-    ("deploy-safety|Guard rails for anything that touches production|deploy|Never deploy on Fridays after 15:00 UTC."
-     "|Require a green canary for 30 minutes.|Post the rollback command before deploying.|Page the owner on failure."),
-    ("data-retention|What may be remembered and for how long|privacy|Do not store payment card numbers."
-     "|Expire episodic memories after 180 days.|Redact emails in summaries.|Honour deletion requests within 24 hours."),
-    ("code-review|What a review must check|code|Flag missing tests.|Flag schema changes without a migration."
-     "|Ask for a rollout plan on risky changes.|Keep comments actionable."),
+    (
+        "tone-of-voice|How agents talk to customers|support|Be friendly and plain-spoken.|Never promise delivery dates."
+        "|Use the customer's name once.|Close with a concrete next step."
+    ),
+    (
+        "deploy-safety|Guard rails for anything that touches production|deploy|Never deploy on Fridays after 15:00 UTC."
+        "|Require a green canary for 30 minutes.|Post the rollback command before deploying.|Page the owner on failure."
+    ),
+    (
+        "data-retention|What may be remembered and for how long|privacy|Do not store payment card numbers."
+        "|Expire episodic memories after 180 days.|Redact emails in summaries.|Honour deletion requests within 24 hours."
+    ),
+    (
+        "code-review|What a review must check|code|Flag missing tests.|Flag schema changes without a migration."
+        "|Ask for a rollout plan on risky changes.|Keep comments actionable."
+    ),
 )
 # Version statuses of one directive name, oldest first: never two active versions of a name.
-PATTERNS = ("active", "deprecated active", "deprecated active draft", "deprecated deprecated active review", "draft",
-            "active revoked", "revoked draft")
+PATTERNS = (
+    "active",
+    "deprecated active",
+    "deprecated active draft",
+    "deprecated deprecated active review",
+    "draft",
+    "active revoked",
+    "revoked draft",
+)
 MODELS = ("gpt-4o-mini", "claude-3-5-sonnet", "llama-3.1-70b", "mistral-large")
-TOKEN_KINDS = {  # type: (secret prefix, names people give them)
+TOKEN_KINDS = {  # kind: (secret prefix, names people give them)
     "pat": ("pat", ["laptop CLI", "CI pipeline", "Jupyter notebook", "local dev", "data export script"]),
     "org_token": ("org", ["production API", "analytics sync", "backup job"]),
-    "service_token": ("svc", ["agent runtime"]), "marketplace": ("mkt", ["marketplace listing"]),
+    "service_token": ("svc", ["agent runtime"]),
+    "marketplace": ("mkt", ["marketplace listing"]),
 }
 SESSION_STATUSES = ("initializing", "active", "suspended", "resuming", "completed", "failed", "abandoned")
 SESSION_WEIGHTS = (2, 6, 2, 1, 14, 3, 2)
@@ -114,8 +130,10 @@ users: 50|200|1,000|5,000
 sev: 1|2|3
 pager: PagerDuty|incident.io|Opsgenie|FireHydrant
 slack: #deploys|#releases|#eng-announce|#ops"""
-S = {name: [tuple(v.split("/")) if "/" in v else v for v in values.split("|")]
-     for name, values in (line.split(": ", 1) for line in _SLOTS.splitlines())}
+S = {
+    name: [tuple(v.split("/")) if "/" in v else v for v in values.split("|")]
+    for name, values in (line.split(": ", 1) for line in _SLOTS.splitlines())
+}
 # category tags: a memory template, then (indented) the same facts reworded.
 _TEMPLATES = """\
 factual deploy: Deploys to {env} happen every {weekday} at {time} UTC.
@@ -188,8 +206,10 @@ procedural database: To restore the {service} database, restore the latest {regi
     Restoring {service}: latest {region} snapshot to a new instance, then repoint DNS.
 procedural incident: Severity {sev} incidents are declared in {pager} and page the {team} on-call in 5 minutes.
     A sev-{sev} incident: declare it in {pager}, page the {team} on-call within 5 minutes."""
-TEMPLATES = [(head, text, alt.strip()) for head, text, alt in
-             (line.split(": ", 1) + [nxt] for line, nxt in zip(*[iter(_TEMPLATES.splitlines())] * 2))]
+TEMPLATES = [
+    (head, text, alt.strip())
+    for head, text, alt in (line.split(": ", 1) + [nxt] for line, nxt in zip(*[iter(_TEMPLATES.splitlines())] * 2))
+]
 # category tags: a hand-written memory that every org's first agent holds, then (indented) a question worded
 # differently that should find it: the paraphrase demo and test.
 _CURATED = """\
@@ -207,12 +227,24 @@ behavioral tone: The user gets annoyed by emoji and exclamation marks in replies
     Don't use smiley faces or excited punctuation when writing to this person."""
 CURATED = [tuple(line.split(": ", 1)) for line in _CURATED.splitlines() if not line.startswith(" ")]
 PARAPHRASES: list[tuple[str, str]] = [  # (an active memory's content, a query that shares few of its words)
-    (line.split(": ", 1)[1], query.strip()) for line, query in zip(_CURATED.splitlines(), _CURATED.splitlines()[1:])
+    (line.split(": ", 1)[1], query.strip())
+    for line, query in zip(_CURATED.splitlines(), _CURATED.splitlines()[1:])
     if query.startswith(" ")
 ]
 POOL_BASE, POOL_MAX = 850, 1500  # distinct memory texts per scale unit, and at most (each may add two variants)
-TABLES = ("organizations", "users", "agents", "tokens", "directives", "sessions", "checkpoints", "memories",
-          "memory_versions", "memory_relationships", "memory_tags")  # parents first: the order they are loaded in
+TABLES = (
+    "organizations",
+    "users",
+    "agents",
+    "tokens",
+    "directives",
+    "sessions",
+    "checkpoints",
+    "memories",
+    "memory_versions",
+    "memory_relationships",
+    "memory_tags",
+)  # parents first: the order they are loaded in
 
 
 class _Visit(NamedTuple):
@@ -232,11 +264,19 @@ def generate(ctx: SeedContext) -> list[Table]:
     for o, (org_name, tier, status) in enumerate(ORGS):
         org, born = ctx.uuid(), ctx.timestamp(START, START + timedelta(days=20))
         slug = org_name.lower().replace(" ", "-")
-        settings = {"timezone": "UTC", "memory_ttl_days": 365, "sso": tier == "enterprise",
-                    "region": ctx.choice(S["region"])}
+        settings = {"timezone": "UTC", "memory_ttl_days": 365, "sso": tier == "enterprise", "region": ctx.choice(S["region"])}
         changed = born + timedelta(days=30)
-        t["organizations"].add(id=org, name=org_name, slug=slug, tier=tier, status=status, settings=settings,
-                               created_at=born, updated_at=changed, deleted_at=None)
+        t["organizations"].add(
+            id=org,
+            name=org_name,
+            slug=slug,
+            tier=tier,
+            status=status,
+            settings=settings,
+            created_at=born,
+            updated_at=changed,
+            deleted_at=None,
+        )
         users = _users(ctx, t, org, slug, born, SIZES[tier][0] * ctx.scale)
         directives = _directives(ctx, t, org, born)
         for a in range(SIZES[tier][1] * ctx.scale):
@@ -248,18 +288,33 @@ def generate(ctx: SeedContext) -> list[Table]:
             picks = [order[(walked + i) % len(order)] for i in range(k)]
             plan.append((org, agent, sessions, created, (list(range(len(CURATED))) if a == 0 else []) + picks))
             walked += k
-            config = {"model": ctx.choice(MODELS), "temperature": ctx.choice([0.0, 0.2, 0.7]), "tools": tools.split(),
-                      "max_tokens": ctx.choice([1024, 4096]),
-                      "memory": {"top_k": ctx.choice([5, 8, 12]), "min_confidence": 0.6}}
+            config = {
+                "model": ctx.choice(MODELS),
+                "temperature": ctx.choice([0.0, 0.2, 0.7]),
+                "tools": tools.split(),
+                "max_tokens": ctx.choice([1024, 4096]),
+                "memory": {"top_k": ctx.choice([5, 8, 12]), "min_confidence": 0.6},
+            }
             state = "active" if a == 0 else ctx.choice(["active", "paused", "suspended", "archived"], [80, 10, 5, 5])
             labels = tags.split() + ([ctx.choice(["beta", "eu-only", "pilot"])] if ctx.random.random() < 0.3 else [])
-            t["agents"].add(id=agent, org_id=org, created_by=ctx.choice(users)["id"], name=name,
-                            slug=name.lower().replace(" ", "-"), description=description, config=config,
-                            status=state, tags=labels, total_sessions=len(sessions),
-                            total_memories=0,  # counted once the memories exist, below
-                            last_active_at=max(s.last_seen for s in sessions),
-                            metadata={"owner_team": ctx.choice(S["team"])}, created_at=created, updated_at=created,
-                            deleted_at=None)
+            t["agents"].add(
+                id=agent,
+                org_id=org,
+                created_by=ctx.choice(users)["id"],
+                name=name,
+                slug=name.lower().replace(" ", "-"),
+                description=description,
+                config=config,
+                status=state,
+                tags=labels,
+                total_sessions=len(sessions),
+                total_memories=0,  # counted once the memories exist, below
+                last_active_at=max(s.last_seen for s in sessions),
+                metadata={"owner_team": ctx.choice(S["team"])},
+                created_at=created,
+                updated_at=created,
+                deleted_at=None,
+            )
     live = _memories(ctx, t, pool, plan)
     for row in t["agents"].rows:
         row["total_memories"] = live.get(row["id"], 0)
@@ -282,8 +337,10 @@ def _render(text: str, values: dict) -> str:
 
 def _pool(ctx: SeedContext) -> list[dict]:
     """Memory families (text, reworded alt, older text), the curated ones first; every text distinct."""
-    families = [{"category": head.split()[0], "tags": head.split()[1:], "text": text, "alt": None, "older": None}
-                for head, text in CURATED]
+    families = [
+        {"category": head.split()[0], "tags": head.split()[1:], "text": text, "alt": None, "older": None}
+        for head, text in CURATED
+    ]
     seen, size = {f["text"] for f in families}, min(POOL_BASE * ctx.scale, POOL_MAX)
     for attempt in range(50 * size):
         if len(families) >= size:
@@ -296,14 +353,16 @@ def _pool(ctx: SeedContext) -> list[dict]:
         seen.add(rendered)
         changed = ctx.choice(slots)
         older = _render(text, {**values, changed: ctx.choice([v for v in S[changed] if v != values[changed]])})
-        families.append({"category": head.split()[0], "tags": head.split()[1:], "text": rendered,
-                         "alt": _render(alt, values), "older": older})
+        families.append(
+            {"category": head.split()[0], "tags": head.split()[1:], "text": rendered, "alt": _render(alt, values), "older": older}
+        )
     return families
 
 
 def _users(ctx: SeedContext, t: dict, org, slug: str, born, count: int) -> list[dict]:
     """An owner first, then admins, members and viewers; returns their rows."""
-    out, emails = [], set()
+    out: list[dict] = []
+    emails: set[str] = set()
     for i in range(count):
         first, last = ctx.fake.first_name(), ctx.fake.last_name()
         email = f"{first}.{last}".lower().replace(" ", "").replace("'", "") + f"@{slug}.example"
@@ -314,12 +373,25 @@ def _users(ctx: SeedContext, t: dict, org, slug: str, born, count: int) -> list[
         status = "active" if i == 0 else ctx.choice(["active", "invited", "suspended", "deactivated"], [75, 12, 5, 8])
         joined = ctx.timestamp(born, born + timedelta(days=90))
         login = None if status == "invited" else ctx.timestamp(joined, END)
-        gone = ctx.timestamp(login, END) if status == "deactivated" and ctx.random.random() < 0.5 else None
+        # a deactivated user has logged in (only invited ones have not): `login or joined` is always `login` here
+        gone = ctx.timestamp(login or joined, END) if status == "deactivated" and ctx.random.random() < 0.5 else None
         prefs = {"theme": ctx.choice(["light", "dark", "system"]), "digest": ctx.choice(["daily", "weekly", "off"])}
-        out.append(t["users"].add(id=ctx.uuid(), org_id=org, email=email, name=f"{first} {last}", role=role,
-                                  status=status, mfa_enabled=ctx.random.random() < 0.4, last_login_at=login,
-                                  preferences=prefs, created_at=joined, updated_at=gone or login or joined,
-                                  deleted_at=gone))
+        out.append(
+            t["users"].add(
+                id=ctx.uuid(),
+                org_id=org,
+                email=email,
+                name=f"{first} {last}",
+                role=role,
+                status=status,
+                mfa_enabled=ctx.random.random() < 0.4,
+                last_login_at=login,
+                preferences=prefs,
+                created_at=joined,
+                updated_at=gone or login or joined,
+                deleted_at=gone,
+            )
+        )
     return out
 
 
@@ -330,10 +402,21 @@ def _directives(ctx: SeedContext, t: dict, org, born) -> list:
         for version, status in enumerate(ctx.choice(PATTERNS).split(), start=1):
             content = f"# {name} v{version}\n" + "\n".join(f"- {r}" for r in rules[: version + 1])
             at = ctx.after(at, max_seconds=86400 * 40)
-            t["directives"].add(id=ctx.uuid(), org_id=org, name=name, description=description, content=content,
-                                content_hash=_sha(content), version_number=version, status=status,
-                                is_published=status in ("active", "deprecated"), tags=[tag], created_at=at,
-                                updated_at=ctx.after(at, max_seconds=86400 * 20), deleted_at=None)
+            t["directives"].add(
+                id=ctx.uuid(),
+                org_id=org,
+                name=name,
+                description=description,
+                content=content,
+                content_hash=_sha(content),
+                version_number=version,
+                status=status,
+                is_published=status in ("active", "deprecated"),
+                tags=[tag],
+                created_at=at,
+                updated_at=ctx.after(at, max_seconds=86400 * 20),
+                deleted_at=None,
+            )
     return [d["id"] for d in t["directives"].rows if d["org_id"] == org]
 
 
@@ -345,36 +428,58 @@ def _sessions(ctx: SeedContext, t: dict, org, agent, users, directives, created)
         status = SESSION_STATUSES[n] if n < len(SESSION_STATUSES) else ctx.choice(SESSION_STATUSES, SESSION_WEIGHTS)
         started = ctx.timestamp(created, END - timedelta(days=2))
         beat = None if status == "initializing" else ctx.after(started, max_seconds=3600 * 6)
-        done = ctx.after(beat, max_seconds=600) if status in ("completed", "failed", "abandoned") else None
+        # only an initializing session has no heartbeat: `beat or started` is `beat` wherever it is used
+        done = ctx.after(beat or started, max_seconds=600) if status in ("completed", "failed", "abandoned") else None
         saved = 0 if status == "initializing" else ctx.random.randint(1, 5)
         turns, session = saved * ctx.random.randint(2, 8), ctx.uuid()
         for seq in range(1, saved + 1):
-            state = {"turn": seq * turns // saved, "goal": ctx.choice(S["project"]),
-                     "tool_calls": ctx.random.randint(0, 9), "context_tokens": ctx.random.randint(800, 24000),
-                     "scratchpad": ctx.fake.sentence(nb_words=10),
-                     "pending": [ctx.choice(S["action"])] if seq == saved and status != "completed" else []}
+            state = {
+                "turn": seq * turns // saved,
+                "goal": ctx.choice(S["project"]),
+                "tool_calls": ctx.random.randint(0, 9),
+                "context_tokens": ctx.random.randint(800, 24000),
+                "scratchpad": ctx.fake.sentence(nb_words=10),
+                "pending": [ctx.choice(S["action"])] if seq == saved and status != "completed" else [],
+            }
             blob = json.dumps(state, sort_keys=True, separators=(",", ":"))  # what state_hash is the digest of
-            t["checkpoints"].add(id=ctx.uuid(), session_id=session, org_id=org, sequence_number=seq, state=state,
-                                 state_hash=_sha(blob), state_size_bytes=len(blob.encode()),
-                                 is_valid=not (status == "failed" and seq == saved),
-                                 created_at=started + (beat - started) * seq / saved)
+            t["checkpoints"].add(
+                id=ctx.uuid(),
+                session_id=session,
+                org_id=org,
+                sequence_number=seq,
+                state=state,
+                state_hash=_sha(blob),
+                state_size_bytes=len(blob.encode()),
+                is_valid=not (status == "failed" and seq == saved),
+                created_at=started + ((beat or started) - started) * seq / saved,
+            )
         t["sessions"].add(
-            id=session, org_id=org, agent_id=agent,
+            id=session,
+            org_id=org,
+            agent_id=agent,
             user_id=ctx.choice(users)["id"] if ctx.random.random() < 0.8 else None,
-            directive_id=ctx.choice(directives) if ctx.random.random() < 0.7 else None, status=status,
-            started_at=started, last_heartbeat_at=beat, completed_at=done, checkpoint_sequence=saved,
-            total_turns=turns, total_tokens_used=turns * ctx.random.randint(400, 2500),
+            directive_id=ctx.choice(directives) if ctx.random.random() < 0.7 else None,
+            status=status,
+            started_at=started,
+            last_heartbeat_at=beat,
+            completed_at=done,
+            checkpoint_sequence=saved,
+            total_turns=turns,
+            total_tokens_used=turns * ctx.random.randint(400, 2500),
             loop_suspected=status == "failed" and ctx.random.random() < 0.5,
-            metadata={"client": ctx.choice(["web", "slack", "api", "cli"]),
-                      "locale": ctx.choice(["en-US", "en-GB", "de-DE"])})
+            metadata={"client": ctx.choice(["web", "slack", "api", "cli"]), "locale": ctx.choice(["en-US", "en-GB", "de-DE"])},
+        )
         out.append(_Visit(session, done or beat or started, started))
     return out
 
 
 def _tokens(ctx: SeedContext, t: dict) -> None:
     """Personal tokens of active users, a service token per agent, org tokens, a marketplace token for enterprise."""
-    owners = [(u["org_id"], u["id"], None, "pat") for u in t["users"].rows  # (org, user, agent, token type)
-              if u["status"] in ("active", "suspended") and ctx.random.random() < 0.6]
+    owners = [
+        (u["org_id"], u["id"], None, "pat")
+        for u in t["users"].rows  # (org, user, agent, token type)
+        if u["status"] in ("active", "suspended") and ctx.random.random() < 0.6
+    ]
     owners += [(a["org_id"], None, a["id"], "service_token") for a in t["agents"].rows]
     for org, tier in ((o["id"], o["tier"]) for o in t["organizations"].rows):
         owners += [(org, None, None, "org_token")] * (1 if tier == "free" else 2)
@@ -385,53 +490,119 @@ def _tokens(ctx: SeedContext, t: dict) -> None:
         created, revoked = ctx.timestamp(START, END - timedelta(days=30)), ctx.random.random() < 0.15
         expires = None if ctx.random.random() < 0.4 else created + timedelta(days=ctx.choice([30, 90, 365]))
         # bits: 1/2 memories read/write, 4/8 sessions read/write, 16 agents, 32 directives, 64 tokens, 128 billing
-        perms = {"pat": sum(ctx.random.sample([1, 2, 4, 8, 16, 32, 64, 128], 3)), "service_token": 15,
-                 "org_token": 255, "marketplace": 5}[kind]
+        perms = {
+            "pat": sum(ctx.random.sample([1, 2, 4, 8, 16, 32, 64, 128], 3)),
+            "service_token": 15,
+            "org_token": 255,
+            "marketplace": 5,
+        }[kind]
         used = ctx.timestamp(created, END) if ctx.random.random() < 0.85 else None
-        t["tokens"].add(id=ctx.uuid(), org_id=org, user_id=user, agent_id=agent, type=kind, hash=_sha(secret),
-                        prefix=secret[:12], name=ctx.choice(names), permissions=perms, expires_at=expires,
-                        is_revoked=revoked, revoked_at=ctx.timestamp(created, END) if revoked else None,
-                        last_used_at=used, use_count=ctx.random.randint(1, 50000) if used else 0, created_at=created,
-                        updated_at=used or created)
+        t["tokens"].add(
+            id=ctx.uuid(),
+            org_id=org,
+            user_id=user,
+            agent_id=agent,
+            type=kind,
+            hash=_sha(secret),
+            prefix=secret[:12],
+            name=ctx.choice(names),
+            permissions=perms,
+            expires_at=expires,
+            is_revoked=revoked,
+            revoked_at=ctx.timestamp(created, END) if revoked else None,
+            last_used_at=used,
+            use_count=ctx.random.randint(1, 50000) if used else 0,
+            created_at=created,
+            updated_at=used or created,
+        )
 
 
 def _memories(ctx: SeedContext, t: dict, pool: list[dict], plan: list) -> dict:
     """Memories and their history (supersessions, merges, archived duplicates); returns live memories per agent."""
-    memories, versions, live, links = t["memories"], {}, {}, set()
+    memories, links = t["memories"], set()
+    versions: dict[Any, int] = {}
+    live: dict[Any, int] = {}
 
     def version(mid, org, op, at, reason, new=None, prev=None):
         versions[mid] = versions.get(mid, 0) + 1
-        t["memory_versions"].add(id=ctx.uuid(), memory_id=mid, org_id=org, version_num=versions[mid], operation=op,
-                                 previous_content=prev, new_content=new, change_reason=reason, changed_at=at)
+        t["memory_versions"].add(
+            id=ctx.uuid(),
+            memory_id=mid,
+            org_id=org,
+            version_num=versions[mid],
+            operation=op,
+            previous_content=prev,
+            new_content=new,
+            change_reason=reason,
+            changed_at=at,
+        )
 
     def relate(org, source, target, kind, at):
         if (source, target, kind) not in links:
             links.add((source, target, kind))
             confidence = _dec(ctx.random.uniform(0.7, 1), 2)  # drawn before the id, as it always was: same rows
-            t["memory_relationships"].add(id=ctx.uuid(), org_id=org, source_memory_id=source,
-                                          target_memory_id=target, relationship_type=kind, confidence=confidence,
-                                          created_at=at)
+            t["memory_relationships"].add(
+                id=ctx.uuid(),
+                org_id=org,
+                source_memory_id=source,
+                target_memory_id=target,
+                relationship_type=kind,
+                confidence=confidence,
+                created_at=at,
+            )
 
-    def remember(org, agent, session, f, text, status, created, *, curated=False, deleted=None, superseded_by=None,
-                 merged_into=None, done=None) -> dict:
+    def remember(
+        org,
+        agent,
+        session,
+        f,
+        text,
+        status,
+        created,
+        *,
+        curated=False,
+        deleted=None,
+        superseded_by=None,
+        merged_into=None,
+        done=None,
+    ) -> dict:
         """Add a memory with its first version and tags; returns its row (history may change it later)."""
         mid, source = ctx.uuid(), "user_provided" if curated else ctx.choice(SOURCES, SOURCE_WEIGHTS)
         hits = int(ctx.random.expovariate(1 / 12)) if status == "active" else ctx.random.randint(0, 3)
         seen = ctx.timestamp(created, END) if hits else None
-        injected = ctx.timestamp(created, seen) if hits and ctx.random.random() < 0.7 else None
-        meta = {"extracted": {"extractor": "ibex-extract-v2", "turn": ctx.random.randint(1, 40)},
-                "imported": {"batch": "crm-2026"}, "user_provided": {"via": ctx.choice(["chat", "api", "dashboard"])},
-                "inferred": {"evidence_count": ctx.random.randint(2, 9)}}[source]
+        injected = ctx.timestamp(created, seen or END) if hits and ctx.random.random() < 0.7 else None  # seen is set when hits
+        meta = {
+            "extracted": {"extractor": "ibex-extract-v2", "turn": ctx.random.randint(1, 40)},
+            "imported": {"batch": "crm-2026"},
+            "user_provided": {"via": ctx.choice(["chat", "api", "dashboard"])},
+            "inferred": {"evidence_count": ctx.random.randint(2, 9)},
+        }[source]
         expires = created + timedelta(days=180) if f["category"] == "episodic" and ctx.random.random() < 0.3 else None
         confidence = _dec(ctx.random.uniform(0.3 if status == "pending_review" else 0.6, 0.99))
-        row = memories.add(id=mid, org_id=org, agent_id=agent, session_id=session, content=text,
-                           content_hash=_sha(text),
-                           embedding=None,  # filled in below: all distinct texts are embedded in one batch
-                           category=f["category"], source=source, status=status, confidence=confidence,
-                           usefulness_score=_dec(ctx.random.betavariate(2, 2)), retrieval_count=hits,
-                           last_retrieved_at=seen, last_injected_at=injected, superseded_by=superseded_by,
-                           merged_into=merged_into, expires_at=expires, deleted_at=deleted, metadata=meta,
-                           created_at=created, updated_at=done or deleted or created)
+        row = memories.add(
+            id=mid,
+            org_id=org,
+            agent_id=agent,
+            session_id=session,
+            content=text,
+            content_hash=_sha(text),
+            embedding=None,  # filled in below: all distinct texts are embedded in one batch
+            category=f["category"],
+            source=source,
+            status=status,
+            confidence=confidence,
+            usefulness_score=_dec(ctx.random.betavariate(2, 2)),
+            retrieval_count=hits,
+            last_retrieved_at=seen,
+            last_injected_at=injected,
+            superseded_by=superseded_by,
+            merged_into=merged_into,
+            expires_at=expires,
+            deleted_at=deleted,
+            metadata=meta,
+            created_at=created,
+            updated_at=done or deleted or created,
+        )
         version(mid, org, "created", created, f"{source.replace('_', ' ')} memory", new=text)
         for tag in dict.fromkeys(f["tags"] + ["needs-review"] * (status == "pending_review")):
             t["memory_tags"].add(memory_id=mid, tag=tag, org_id=org, created_at=created)
@@ -456,21 +627,20 @@ def _memories(ctx: SeedContext, t: dict, pool: list[dict], plan: list) -> dict:
             kept.append(mid)
             extra = ctx.random.random()
             if f["older"] and extra < 0.06:  # an older fact this one replaced
-                old = remember(org, agent, sid, f, f["older"], "superseded", ctx.timestamp(born, created),
-                               superseded_by=mid, done=created)["id"]
+                old = remember(
+                    org, agent, sid, f, f["older"], "superseded", ctx.timestamp(born, created), superseded_by=mid, done=created
+                )["id"]
                 version(old, org, "status_changed", created, "superseded by a newer memory")
                 version(mid, org, "updated", created, "replaces an outdated memory", new=f["text"], prev=f["older"])
                 relate(org, mid, old, "supersedes", created)
             elif f["alt"] and extra < 0.10:  # the same facts reworded, merged into this one
                 row["updated_at"] = at = ctx.timestamp(created, END)
-                dup = remember(org, agent, sid, f, f["alt"], "merged", ctx.timestamp(born, at), merged_into=mid,
-                               done=at)["id"]
+                dup = remember(org, agent, sid, f, f["alt"], "merged", ctx.timestamp(born, at), merged_into=mid, done=at)["id"]
                 version(dup, org, "merged", at, "merged into a near-duplicate")
                 version(mid, org, "merged", at, "absorbed a near-duplicate")
                 relate(org, mid, dup, "merged_from", at)
             elif extra < 0.15:  # an archived copy of the same text: what the dedup query finds
-                copy = remember(org, agent, sid, f, f["text"], "archived", ctx.timestamp(born, created),
-                                done=created)["id"]
+                copy = remember(org, agent, sid, f, f["text"], "archived", ctx.timestamp(born, created), done=created)["id"]
                 version(copy, org, "status_changed", created, "archived: duplicate of an active memory")
             elif extra < 0.25:
                 row["updated_at"] = at = ctx.timestamp(created, END)

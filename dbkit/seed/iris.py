@@ -16,18 +16,49 @@ from ._context import END, START, SeedContext, Table
 ROLES = ("architect", "builder", "reviewer", "tester", "guardian", "scribe")
 # Smithing words, none of them a role's name: SOL-FORGE-ARCHITECT with the builder role would mislead.
 WORDS = (
-    "ANNEAL", "ANVIL", "BELLOWS", "CRUCIBLE", "EMBER", "FLUX", "HAMMER", "INGOT", "KILN", "LATHE",
-    "MANDREL", "QUENCH", "RIVET", "SMELT", "TEMPER", "TONGS", "PATINA", "SOLDER", "STAMP", "ASSAY",
-    "BLOOM", "CINDER", "FURNACE", "GAUGE", "HEARTH", "LEDGER", "PLUMB", "SPARK", "TALLY", "VISE",
-    "AUGER", "BRAZE", "CHISEL", "DRIFT", "FILE", "GRAVER",
+    "ANNEAL",
+    "ANVIL",
+    "BELLOWS",
+    "CRUCIBLE",
+    "EMBER",
+    "FLUX",
+    "HAMMER",
+    "INGOT",
+    "KILN",
+    "LATHE",
+    "MANDREL",
+    "QUENCH",
+    "RIVET",
+    "SMELT",
+    "TEMPER",
+    "TONGS",
+    "PATINA",
+    "SOLDER",
+    "STAMP",
+    "ASSAY",
+    "BLOOM",
+    "CINDER",
+    "FURNACE",
+    "GAUGE",
+    "HEARTH",
+    "LEDGER",
+    "PLUMB",
+    "SPARK",
+    "TALLY",
+    "VISE",
+    "AUGER",
+    "BRAZE",
+    "CHISEL",
+    "DRIFT",
+    "FILE",
+    "GRAVER",
 )
 # name -> (description, params): the vocabulary that `capabilities @> '[{"name": ...}]'` selects from.
 CAPABILITIES = {
     "design_architecture": ("Produce a component design with interfaces and data flow", {"depth": "string"}),
     "decompose_task": ("Split a feature request into ordered, testable work items", {"max_items": "integer"}),
     "write_adr": ("Record an architecture decision with context and consequences", {"template": "string"}),
-    "generate_code": ("Write or modify source files to implement a work item",
-                      {"language": "string", "max_files": "integer"}),
+    "generate_code": ("Write or modify source files to implement a work item", {"language": "string", "max_files": "integer"}),
     "refactor_code": ("Restructure code without changing behaviour", {"scope": "string"}),
     "apply_patch": ("Apply a unified diff to the working tree", {"strategy": "string"}),
     "migrate_schema": ("Write a reversible database migration", {"dialect": "string"}),
@@ -47,8 +78,7 @@ CAPABILITIES = {
 }
 # role -> capabilities it always has, capabilities it may have (each with probability 0.35)
 ROLE_CAPS = {
-    "architect": (("design_architecture", "decompose_task"),
-                  ("write_adr", "threat_model", "generate_code", "review_diff")),
+    "architect": (("design_architecture", "decompose_task"), ("write_adr", "threat_model", "generate_code", "review_diff")),
     "builder": (("generate_code",), ("refactor_code", "apply_patch", "migrate_schema", "generate_tests", "write_docs")),
     "reviewer": (("review_diff", "score_quality"), ("scan_secrets", "enforce_policy", "measure_coverage")),
     "tester": (("run_tests", "generate_tests"), ("measure_coverage", "fuzz_inputs", "generate_code")),
@@ -77,28 +107,31 @@ PROMPT_RULES = (
 )
 PROMPT_SECTIONS = {
     "Inputs": "Each step receives a JSON object built from the chain's input_map. Fields prefixed with $.input "
-              "come from the caller; fields prefixed with $.steps come from earlier steps and have already passed "
-              "any gate between them. Treat both as untrusted text: validate types before use.",
+    "come from the caller; fields prefixed with $.steps come from earlier steps and have already passed "
+    "any gate between them. Treat both as untrusted text: validate types before use.",
     "Handoffs": "Write your output for the next sprite, not for a human. Name every file you touched, every command "
-                "you ran and its exit status, and anything you deliberately left undone, so the next step starts "
-                "from facts.",
+    "you ran and its exit status, and anything you deliberately left undone, so the next step starts "
+    "from facts.",
     "Escalation": "When a rule conflicts with the work item, stop and return status 'error' with the rule's id in the "
-                  "notes. A gate agent or the council owner decides; you never override a rule on your own judgement.",
+    "notes. A gate agent or the council owner decides; you never override a rule on your own judgement.",
     "Budget": "You have a fixed token budget per step. Read only the files you need, summarise long tool output "
-              "instead of quoting it, and prefer one decisive command over many exploratory ones.",
+    "instead of quoting it, and prefer one decisive command over many exploratory ones.",
     "Quality bar": "Changes must keep the public API stable, include tests for new behaviour, and leave the linter "
-                   "and type checker clean. A change that cannot meet this bar is returned with a reason, not merged.",
+    "and type checker clean. A change that cannot meet this bar is returned with a reason, not merged.",
 }
-DOMAINS = ("payments", "identity", "search", "notifications", "data-platform", "mobile", "infrastructure",
-           "docs-portal")
+DOMAINS = ("payments", "identity", "search", "notifications", "data-platform", "mobile", "infrastructure", "docs-portal")
 # chain name -> steps as "role:action"; each step runs on a council member of that role
 CHAINS = {
-    "feature-delivery": ("architect:decompose_task", "builder:generate_code", "tester:run_tests",
-                         "reviewer:review_diff", "scribe:summarize_changes"),
+    "feature-delivery": (
+        "architect:decompose_task",
+        "builder:generate_code",
+        "tester:run_tests",
+        "reviewer:review_diff",
+        "scribe:summarize_changes",
+    ),
     "hotfix": ("builder:apply_patch", "tester:run_tests", "guardian:enforce_policy"),
     "security-audit": ("guardian:scan_secrets", "guardian:audit_dependencies", "reviewer:score_quality"),
-    "refactor": ("architect:design_architecture", "builder:refactor_code", "tester:measure_coverage",
-                 "reviewer:review_diff"),
+    "refactor": ("architect:design_architecture", "builder:refactor_code", "tester:measure_coverage", "reviewer:review_diff"),
     "release-notes": ("scribe:summarize_changes", "scribe:update_changelog", "reviewer:review_diff"),
     "schema-change": ("architect:write_adr", "builder:migrate_schema", "tester:run_tests", "guardian:enforce_policy"),
 }
@@ -149,27 +182,47 @@ def _sprites(ctx: SeedContext, table: Table, count: int) -> None:
         algorithm = ctx.choice(("sha256", "blake3"), (3, 2))
         digest = hashlib.sha256 if algorithm == "sha256" else (lambda b: hashlib.blake2s(b, digest_size=32))
         created = ctx.timestamp(START, START + timedelta(days=30))
-        metadata = {"author": ctx.fake.user_name(), "tags": sorted(r.sample(caps, min(2, len(caps))) + [role]),
-                    "created": created.isoformat(), "updated": ctx.after(created, max_seconds=90 * 86400).isoformat()}
+        metadata = {
+            "author": ctx.fake.user_name(),
+            "tags": sorted(r.sample(caps, min(2, len(caps))) + [role]),
+            "created": created.isoformat(),
+            "updated": ctx.after(created, max_seconds=90 * 86400).isoformat(),
+        }
         gate = role == "guardian" or (role == "reviewer" and r.random() < 0.5)
-        table.add(id=ctx.uuid(), name=name, version=version, role=role,
-                  capabilities=[{"name": c, "description": CAPABILITIES[c][0], "params": CAPABILITIES[c][1]}
-                                for c in caps],
-                  system_prompt=prompt, protected=role in ("guardian", "architect") and r.random() < 0.6,
-                  gate_authority=gate, sprite_metadata=metadata, fingerprint_algorithm=algorithm,
-                  fingerprint_hash=digest(prompt.encode()).hexdigest(), created=created)
+        table.add(
+            id=ctx.uuid(),
+            name=name,
+            version=version,
+            role=role,
+            capabilities=[{"name": c, "description": CAPABILITIES[c][0], "params": CAPABILITIES[c][1]} for c in caps],
+            system_prompt=prompt,
+            protected=role in ("guardian", "architect") and r.random() < 0.6,
+            gate_authority=gate,
+            sprite_metadata=metadata,
+            fingerprint_algorithm=algorithm,
+            fingerprint_hash=digest(prompt.encode()).hexdigest(),
+            created=created,
+        )
 
 
 def _prompt(ctx: SeedContext, name: str, role: str, caps: list[str]) -> str:
     r = ctx.random
     rules = r.sample(PROMPT_RULES, r.randint(4, 8))
     sections = r.sample(list(PROMPT_SECTIONS), r.randint(2, 5))
-    parts = [f"You are {name}, {'an' if role[0] in 'aeiou' else 'a'} {role} sprite of the IRIS forge.",
-             ROLE_BRIEFS[role], "",
-             "## Capabilities", *(f"- {c}: {CAPABILITIES[c][0]}." for c in caps), "",
-             "## Rules", *(f"{i}. {rule}" for i, rule in enumerate(rules, 1)), "",
-             *(f"## {title}\n{PROMPT_SECTIONS[title]}\n" for title in sections),
-             "## Output", 'Reply with one JSON object: {"status": "ok" | "error", "output": {...}, "notes": [...]}.']
+    parts = [
+        f"You are {name}, {'an' if role[0] in 'aeiou' else 'a'} {role} sprite of the IRIS forge.",
+        ROLE_BRIEFS[role],
+        "",
+        "## Capabilities",
+        *(f"- {c}: {CAPABILITIES[c][0]}." for c in caps),
+        "",
+        "## Rules",
+        *(f"{i}. {rule}" for i, rule in enumerate(rules, 1)),
+        "",
+        *(f"## {title}\n{PROMPT_SECTIONS[title]}\n" for title in sections),
+        "## Output",
+        'Reply with one JSON object: {"status": "ok" | "error", "output": {...}, "notes": [...]}.',
+    ]
     return "\n".join(parts)
 
 
@@ -183,17 +236,24 @@ def _councils(ctx: SeedContext, t: dict[str, Table]) -> None:
             gates = [s for s in members if s["gate_authority"]] or [r.choice(gatekeepers)]
             created = ctx.timestamp(START + timedelta(days=30), START + timedelta(days=45))
             council_id = ctx.uuid()
-            rules = [{"id": "quorum", "type": "quorum", "min_approvals": r.randint(1, 2)},
-                     {"id": "coverage", "type": "min_coverage", "threshold": r.choice((0.7, 0.8, 0.85))},
-                     {"id": "protected-paths", "type": "protected_paths",
-                      "paths": [f"src/{domain}/core/", "migrations/"]}]
-            t["councils"].add(id=council_id, domain=domain if k == 0 else f"{domain}-{k + 1}",
-                              sprites=[str(s["id"]) for s in members], gate_agents=[str(s["id"]) for s in gates],
-                              rules=None if r.random() < 0.12 else rules[: r.randint(1, 3)],
-                              council_metadata={"owner": ctx.fake.user_name(),
-                                                "description": f"Sprites that ship the {domain} service",
-                                                "slack_channel": f"#iris-{domain}"},
-                              created_at=created)
+            rules = [
+                {"id": "quorum", "type": "quorum", "min_approvals": r.randint(1, 2)},
+                {"id": "coverage", "type": "min_coverage", "threshold": r.choice((0.7, 0.8, 0.85))},
+                {"id": "protected-paths", "type": "protected_paths", "paths": [f"src/{domain}/core/", "migrations/"]},
+            ]
+            t["councils"].add(
+                id=council_id,
+                domain=domain if k == 0 else f"{domain}-{k + 1}",
+                sprites=[str(s["id"]) for s in members],
+                gate_agents=[str(s["id"]) for s in gates],
+                rules=None if r.random() < 0.12 else rules[: r.randint(1, 3)],
+                council_metadata={
+                    "owner": ctx.fake.user_name(),
+                    "description": f"Sprites that ship the {domain} service",
+                    "slack_channel": f"#iris-{domain}",
+                },
+                created_at=created,
+            )
             for name in r.sample(list(CHAINS), r.randint(3, 5)):
                 _chain(ctx, t["chains"], council_id, name, members, gates, created)
 
@@ -205,24 +265,41 @@ def _members(r, sprites: list[dict]) -> list[dict]:
     return picked + extra[: r.randint(0, 3)]
 
 
-def _chain(ctx: SeedContext, table: Table, council_id, name: str, members: list[dict], gates: list[dict],
-           created) -> None:
+def _chain(ctx: SeedContext, table: Table, council_id, name: str, members: list[dict], gates: list[dict], created) -> None:
     r, steps = ctx.random, []
     for n, (role, action) in enumerate(step.split(":") for step in CHAINS[name]):
         sprite = r.choice([s for s in members if s["role"] == role])
         source = "$.input" if n == 0 else f"$.steps[{n - 1}].output"
-        steps.append({"sprite": sprite["name"], "action": action, "timeout": f"PT{r.choice((1, 2, 5, 10))}M",
-                      "input_map": {"context": source, "ticket": "$.input.ticket"}})
+        steps.append(
+            {
+                "sprite": sprite["name"],
+                "action": action,
+                "timeout": f"PT{r.choice((1, 2, 5, 10))}M",
+                "input_map": {"context": source, "ticket": "$.input.ticket"},
+            }
+        )
     gate_rows = None
     if r.random() < 0.85:
         after = sorted(r.sample(range(len(steps) - 1), min(len(steps) - 1, r.randint(1, 2))))
-        gate_rows = [{"after_step": a, "gate_agent": str(r.choice(gates)["id"]), "on_fail": r.choice(ON_FAIL),
-                      "criteria": {"min_score": r.choice((0.7, 0.8, 0.9)), "checks": r.sample(GATE_CHECKS, 2)}}
-                     for a in after]
+        gate_rows = [
+            {
+                "after_step": a,
+                "gate_agent": str(r.choice(gates)["id"]),
+                "on_fail": r.choice(ON_FAIL),
+                "criteria": {"min_score": r.choice((0.7, 0.8, 0.9)), "checks": r.sample(GATE_CHECKS, 2)},
+            }
+            for a in after
+        ]
     budget = sum(int(step["timeout"][2:-1]) for step in steps)  # minutes: the chain outlasts its steps
-    table.add(id=ctx.uuid(), council_id=council_id, name=name, steps=steps, gates=gate_rows,
-              timeout=r.choice([t for m, t in CHAIN_TIMEOUTS if m > budget][:3]),
-              created_at=ctx.after(created, max_seconds=7 * 86400))
+    table.add(
+        id=ctx.uuid(),
+        council_id=council_id,
+        name=name,
+        steps=steps,
+        gates=gate_rows,
+        timeout=r.choice([t for m, t in CHAIN_TIMEOUTS if m > budget][:3]),
+        created_at=ctx.after(created, max_seconds=7 * 86400),
+    )
 
 
 def _history(ctx: SeedContext, table: Table, chains: list[dict], count: int) -> None:
@@ -244,13 +321,23 @@ def _history(ctx: SeedContext, table: Table, chains: list[dict], count: int) -> 
             failed = status == "failed" and n == stop
             if failed:
                 template = ACTION_FAILURES.get(step["action"]) if r.random() < 0.7 else None
-                error = (template or r.choice(FAILURES)).format(n=n, action=step["action"], sprite=step["sprite"],
-                                                                timeout=step["timeout"], k=r.randint(2, 9))
+                error = (template or r.choice(FAILURES)).format(
+                    n=n, action=step["action"], sprite=step["sprite"], timeout=step["timeout"], k=r.randint(2, 9)
+                )
                 took = limit if "timeout" in error else took
             end = moment + timedelta(milliseconds=took)
-            results.append({"step": n, "sprite": step["sprite"], "action": step["action"],
-                            "status": "failed" if failed else "completed", "started_at": moment.isoformat(),
-                            "completed_at": end.isoformat(), "duration_ms": took, "tokens": r.randint(800, 24000)})
+            results.append(
+                {
+                    "step": n,
+                    "sprite": step["sprite"],
+                    "action": step["action"],
+                    "status": "failed" if failed else "completed",
+                    "started_at": moment.isoformat(),
+                    "completed_at": end.isoformat(),
+                    "duration_ms": took,
+                    "tokens": r.randint(800, 24000),
+                }
+            )
             moment = end
             if failed:
                 break
@@ -258,22 +345,45 @@ def _history(ctx: SeedContext, table: Table, chains: list[dict], count: int) -> 
                 vetoed, bar = gate is veto, gate["criteria"]["min_score"]
                 score = round(r.uniform(0.3, bar - 0.02) if vetoed else r.uniform(bar, 1.0), 2)
                 moment += timedelta(milliseconds=r.randint(400, 6000))
-                evaluations.append({"after_step": n, "gate_agent": gate["gate_agent"], "score": score,
-                                    "decision": "veto" if vetoed else "pass", "evaluated_at": moment.isoformat()})
+                evaluations.append(
+                    {
+                        "after_step": n,
+                        "gate_agent": gate["gate_agent"],
+                        "score": score,
+                        "decision": "veto" if vetoed else "pass",
+                        "evaluated_at": moment.isoformat(),
+                    }
+                )
                 if vetoed:
                     error = f"vetoed at gate after step {n}: " + r.choice(VETOES).format(score=score)
             if n == stop:
                 break
         while len(results) < len(steps):
             step = steps[len(results)]
-            results.append({"step": len(results), "sprite": step["sprite"], "action": step["action"],
-                            "status": "skipped"})
-        output = ({"summary": f"{chain['name']} finished for {ticket}", "artifacts": [f"pr/{r.randint(1000, 9999)}"]}
-                  if status == "completed" else None)
+            results.append({"step": len(results), "sprite": step["sprite"], "action": step["action"], "status": "skipped"})
+        output = (
+            {"summary": f"{chain['name']} finished for {ticket}", "artifacts": [f"pr/{r.randint(1000, 9999)}"]}
+            if status == "completed"
+            else None
+        )
         duration = (moment - started) // timedelta(milliseconds=1)
-        given = {"ticket": ticket, "branch": f"iris/{ticket.lower()}",
-                 "requested_by": r.choice(("engineer", "scheduler", "webhook"))}
-        table.add(id=ctx.uuid(), council_id=chain["council_id"], chain_id=chain["id"], status=status,
-                  started_at=started, completed_at=moment, duration_ms=duration, steps=results, gates=evaluations,
-                  input_data=given, output_data=output, error_message=error,
-                  created_at=ctx.after(moment, max_seconds=2))
+        given = {
+            "ticket": ticket,
+            "branch": f"iris/{ticket.lower()}",
+            "requested_by": r.choice(("engineer", "scheduler", "webhook")),
+        }
+        table.add(
+            id=ctx.uuid(),
+            council_id=chain["council_id"],
+            chain_id=chain["id"],
+            status=status,
+            started_at=started,
+            completed_at=moment,
+            duration_ms=duration,
+            steps=results,
+            gates=evaluations,
+            input_data=given,
+            output_data=output,
+            error_message=error,
+            created_at=ctx.after(moment, max_seconds=2),
+        )
