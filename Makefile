@@ -12,8 +12,11 @@ export UV_PYTHON_DOWNLOADS := never
 lab: install  ## start the database, migrate, open JupyterLab on notebooks/ (prints its URL)
 	$(VENV)/bin/dbkit lab
 
-test: install  ## the whole suite, notebooks included
-	$(VENV)/bin/python -m pytest
+test: install  ## gates (ruff lint and format, mypy) and the whole suite, notebooks included, on two workers
+	$(VENV)/bin/ruff check dbkit tests bench
+	$(VENV)/bin/ruff format --check dbkit tests bench
+	@# mypy runs beside the suite: it needs one core for a few seconds, the suite waits on kernels and the server
+	$(VENV)/bin/mypy & types=$$!; $(VENV)/bin/python -m pytest -n 2; tests=$$?; wait $$types; types=$$?; exit $$((tests || types))
 
 install: $(VENV)/.installed $(MERMAID)
 
