@@ -9,8 +9,8 @@ export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: lab test install up down clean browser-check
 
-lab: install  ## start the database, migrate, open JupyterLab on notebooks/ (prints its URL)
-	$(VENV)/bin/dbkit lab
+lab: install  ## start the database, migrate, seed once, open JupyterLab on notebooks/ (prints its URL; `make lab PORT=9999`)
+	$(VENV)/bin/dbkit lab $(if $(PORT),--port $(PORT))
 
 test: install  ## gates (ruff lint and format, mypy) and the whole suite, notebooks included, on two workers
 	$(VENV)/bin/ruff check dbkit tests bench
@@ -41,9 +41,8 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --quiet
 	touch $@
 
-browser-check: install  ## JupyterLab in headless Chromium (needs `apt-get install chromium`); screenshots in build/browser/
-	$(UV) sync --frozen --quiet --group browser
-	$(VENV)/bin/python tests/browser/lab_in_chromium.py
+browser-check: install  ## the browser check alone (Debian's Chromium: apt-get install chromium); screenshots in build/browser/
+	$(VENV)/bin/python -m pytest -m browser tests/test_browser.py
 
 clean:
 	rm -rf $(VENV) .tools build .pytest_cache

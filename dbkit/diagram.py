@@ -25,7 +25,7 @@ from . import catalog
 from .catalog import ForeignKey, Schema, Table
 from .errors import NotFoundError, UsageError
 
-__all__ = ["PART_SIZE", "image", "mermaid", "mermaid_of", "neighbourhood", "parts", "save", "show"]
+__all__ = ["PART_SIZE", "image", "mermaid", "mermaid_of", "neighbourhood", "parts", "parts_of", "save", "show"]
 
 PART_SIZE = 8  # tables per diagram before a schema is drawn in parts
 _FULL_COLUMNS_UP_TO = 6  # tables in one diagram that still show every column; larger ones show keys only
@@ -57,9 +57,10 @@ def show(schema: str | None, url: Any = None, *, around: str | None = None, dept
     live = catalog.schema(schema, url)
     if around:
         groups = [neighbourhood(live, around, depth)]
+        texts = [mermaid_of(live, groups[0], columns=columns or _columns_for(groups[0]))]
     else:
-        groups = _groups(live) if len(live.tables) > PART_SIZE else [[t.name for t in live.tables]]
-    texts = [mermaid_of(live, group, columns=columns or _columns_for(group)) for group in groups]
+        drawn = parts_of(live, columns=columns)
+        groups, texts = [names for names, _ in drawn], [text for _, text in drawn]
     for n, text in enumerate(texts, 1):
         if len(texts) > 1:
             display(Markdown(f"*Part {n} of {len(texts)}: {', '.join(f'`{t}`' for t in groups[n - 1])}*"))
@@ -94,6 +95,15 @@ def image(schema: str | None, path: str | Path, url: Any = None, *, around: str 
     graph = _dot(live, neighbourhood(live, around, depth) if around else None, columns)
     graph.write_image(path, kind)
     return path
+
+
+def parts_of(live: Schema, *, columns: str | None = None) -> list[tuple[list[str], str]]:
+    """What `show()` draws for a whole schema, as (tables, Mermaid text) pairs: one diagram, or parts past `PART_SIZE`.
+
+    Pure, like `mermaid_of`: the data dictionary (`dbkit.docs`) draws the same diagrams as a notebook does.
+    """
+    groups = _groups(live) if len(live.tables) > PART_SIZE else [sorted(t.name for t in live.tables)]
+    return [(group, mermaid_of(live, group, columns=columns or _columns_for(group))) for group in groups]
 
 
 def neighbourhood(live: Schema, around: str, depth: int = 1) -> list[str]:

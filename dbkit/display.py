@@ -31,10 +31,10 @@ _HASH = re.compile(r"^(?:[0-9a-f]{32,}|\$?[A-Za-z0-9+/=_-]{40,})$")
 _STYLE = """<style>
 .dbkit-wrap{overflow-x:auto;max-width:100%}
 .dbkit-table{border-collapse:collapse;font-size:0.9em}
-.dbkit-table th{text-align:left;position:sticky;top:0;background:var(--jp-layout-color2,#f3f3f3);padding:3px 8px}
-.dbkit-table td{text-align:left;vertical-align:top;padding:3px 8px;border-top:1px solid var(--jp-border-color2,#ddd)}
-.dbkit-table td.num{text-align:right;font-variant-numeric:tabular-nums}
-.dbkit-table td.text{white-space:pre-wrap;min-width:12em;max-width:48em}
+.dbkit-table th{text-align:left!important;position:sticky;top:0;background:var(--jp-layout-color2,#f3f3f3);padding:3px 8px}
+.dbkit-table td{text-align:left!important;vertical-align:top;padding:3px 8px;border-top:1px solid var(--jp-border-color2,#ddd)}
+.dbkit-table td.num{text-align:right!important;font-variant-numeric:tabular-nums}
+.dbkit-table td.text{white-space:pre-wrap;min-width:16em;max-width:48em}
 .dbkit-null{color:var(--jp-ui-font-color3,#999)}
 .dbkit-short{cursor:help;border-bottom:1px dotted #999;font-family:var(--jp-code-font-family,monospace)}
 .dbkit-table details summary{cursor:pointer;font-family:var(--jp-code-font-family,monospace)}

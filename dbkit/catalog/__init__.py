@@ -22,8 +22,10 @@ from .records import (
     Constraint,
     ForeignKey,
     Function,
+    Grant,
     Index,
     Policy,
+    Role,
     Schema,
     SchemaSummary,
     Table,
@@ -36,12 +38,15 @@ __all__ = [
     "Constraint",
     "ForeignKey",
     "Function",
+    "Grant",
     "Index",
     "Policy",
+    "Role",
     "Schema",
     "SchemaSummary",
     "Table",
     "Trigger",
+    "roles",
     "schema",
     "schemas",
     "short_type",
@@ -56,6 +61,15 @@ def schemas(url: Any = None) -> list[SchemaSummary]:
     db = database(url)
     with db.reading() as reader:
         return (_sqlite if db.is_sqlite else _postgres).schemas(reader)
+
+
+def roles(url: Any = None, names: list[str] | None = None) -> list[Role]:
+    """The server's roles (or those named): superuser, BYPASSRLS, LOGIN, direct memberships. SQLite has none."""
+    db = database(url)
+    if db.is_sqlite:
+        return []
+    with db.reading() as reader:
+        return _postgres.roles(reader, names)
 
 
 def schema(name: str | None = None, url: Any = None) -> Schema:

@@ -5,9 +5,23 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from .records import ACTIONS, Column, Constraint, ForeignKey, Function, Index, Policy, Schema, SchemaSummary, Table, Trigger
+from .records import (
+    ACTIONS,
+    Column,
+    Constraint,
+    ForeignKey,
+    Function,
+    Grant,
+    Index,
+    Policy,
+    Role,
+    Schema,
+    SchemaSummary,
+    Table,
+    Trigger,
+)
 
-__all__ = ["schema", "schemas"]
+__all__ = ["roles", "schema", "schemas"]
 
 _KINDS = {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view", "f": "foreign table"}
 _CONSTRAINTS = {"p": "primary key", "u": "unique", "c": "check", "f": "foreign key", "x": "exclude"}
@@ -116,6 +130,21 @@ WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = %(schema)s)
 ORDER BY p.proname, 2
 """
 
+# The ACL of each table, one privilege per row (aclexplode: grantee 0 is PUBLIC).
+_GRANTS = """
+SELECT c.oid, CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable
+FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %(schema)s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+ORDER BY c.oid, 2, 3
+"""
+
+_ROLES = """
+SELECT r.rolname, r.rolsuper, r.rolbypassrls, r.rolcanlogin,
+       ARRAY(SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid ORDER BY 1)::text[]
+FROM pg_roles r WHERE r.rolname !~ '^pg_' AND (%(names)s::text[] IS NULL OR r.rolname = ANY(%(names)s::text[]))
+ORDER BY r.rolname
+"""
+
 _SCHEMA = (
     "SELECT obj_description(n.oid, 'pg_namespace'), pg_get_userbyid(n.nspowner) FROM pg_namespace n WHERE n.nspname = %(schema)s"
 )
@@ -148,6 +177,9 @@ def schema(reader: Any, name: str) -> Schema | None:
     triggers = defaultdict(list)
     for rel, tg_name, tg_type, function, definition, enabled in reader.query(_TRIGGERS, params).rows:
         triggers[rel].append(_trigger(tg_name, tg_type, function, definition, enabled))
+    grants = defaultdict(list)
+    for rel, grantee, privilege, grantable in reader.query(_GRANTS, params).rows:
+        grants[rel].append(Grant(grantee, privilege, grantable))
     policies = defaultdict(list)
     for rel, pol, cmd, permissive, roles, using, check in reader.query(_POLICIES, params).rows:
         policies[rel].append(Policy(pol, _COMMANDS[cmd], permissive, tuple(roles), using, check))
@@ -157,7 +189,7 @@ def schema(reader: Any, name: str) -> Schema | None:
             columns=tuple(columns[oid]), constraints=tuple(constraints[oid]), indexes=tuple(indexes[oid]),
             triggers=tuple(triggers[oid]), policies=tuple(policies[oid]), referenced_by=tuple(referenced_by[oid]),
             rls_enabled=rls, rls_forced=forced, rows_estimate=max(int(estimate), 0) if estimate is not None else None,
-            size_bytes=size,
+            size_bytes=size, grants=tuple(grants[oid]),
         )
         for oid, rel_name, kind, rel_comment, rel_owner, rls, forced, estimate, size in tables.values()
     )  # fmt: skip
@@ -168,6 +200,12 @@ def schema(reader: Any, name: str) -> Schema | None:
         for fn, args, returns, lang, kind, secdef, config, vol, fn_comment in reader.query(_FUNCTIONS, params).rows
     )
     return Schema(name, comment, owner, built, functions)
+
+
+def roles(reader: Any, names: list[str] | None = None) -> list[Role]:
+    """The server's roles (all but the built-in `pg_*` ones, or those named), with what RLS asks of them."""
+    rows = reader.query(_ROLES, {"names": list(names) if names is not None else None}).rows
+    return [Role(name, superuser, bypass, login, tuple(member_of)) for name, superuser, bypass, login, member_of in rows]
 
 
 def short_type(name: str) -> str:

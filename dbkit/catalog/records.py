@@ -14,8 +14,10 @@ __all__ = [
     "Constraint",
     "ForeignKey",
     "Function",
+    "Grant",
     "Index",
     "Policy",
+    "Role",
     "Schema",
     "SchemaSummary",
     "Table",
@@ -133,6 +135,15 @@ class Function:
 
 
 @dataclass(frozen=True)
+class Grant:
+    """One privilege on a table held by a role (`public` for PUBLIC), as the table's ACL says."""
+
+    grantee: str
+    privilege: str  # SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, MAINTAIN
+    grantable: bool = False
+
+
+@dataclass(frozen=True)
 class Table:
     schema: str
     name: str
@@ -149,6 +160,7 @@ class Table:
     rls_forced: bool = False
     rows_estimate: int | None = None
     size_bytes: int | None = None
+    grants: tuple[Grant, ...] = ()  # the table's ACL, one privilege per row (the owner's too, once any grant exists)
 
     @property
     def qualified(self) -> str:
@@ -207,3 +219,18 @@ class SchemaSummary:
     owner: str | None
     tables: int
     size_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class Role:
+    """A role of the server (roles belong to the cluster, not to a schema): what row-level security asks of it."""
+
+    name: str
+    superuser: bool = False
+    bypassrls: bool = False
+    login: bool = False
+    member_of: tuple[str, ...] = ()  # the roles it is a direct member of
+
+    @property
+    def bypasses_rls(self) -> bool:
+        return self.superuser or self.bypassrls

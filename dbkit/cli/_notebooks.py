@@ -22,7 +22,7 @@ def run_notebooks(notebooks: tuple[str, ...], out: Path) -> None:
 
 @app.command()
 @url_option
-@click.option("--port", default=8888, show_default=True, type=int, help="First port to try for JupyterLab.")
+@click.option("--port", default=8888, show_default=True, type=click.IntRange(1024, 65535), help="First port to try for JupyterLab.")
 @click.option("--browser", is_flag=True, help="Also open a web browser.")
 def lab(url: str | None, port: int, browser: bool) -> None:
     """Get the database ready (start, migrate, seed once), then open JupyterLab on notebooks/ and print its URL."""
@@ -33,11 +33,10 @@ def lab(url: str | None, port: int, browser: bool) -> None:
 
     db = database(url)
     applied = migrate(db.target)
-    click.echo(f"database  {db.masked} ({db.source}), {len(applied)} migration file(s) applied")
     with db.connect() as conn:  # once: later starts keep the data (and whatever you changed in it)
         runs = seeded(conn)
         missing = [s for s in schemas() if s not in runs or not has_rows(conn, s)]
-    if missing:
-        loaded = seed(db, missing, progress=True)
-        click.echo(f"seeded    {', '.join(f'{s} ({n:,} rows)' for s, n in loaded.items())}")
-    launch(port=port, browser=browser, announce=click.echo)
+    loaded = seed(db, missing, progress=True) if missing else {}
+    seeded_now = f"seeded {', '.join(loaded)}" if loaded else "already seeded"
+    click.echo(f"database  {db.masked} ({db.source}): {len(applied)} migration file(s) applied, {seeded_now}")
+    launch(port=port, browser=browser, announce=click.echo)  # prints the URL once JupyterLab answers
