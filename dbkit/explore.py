@@ -36,6 +36,7 @@ __all__ = [
     "sample",
     "schemas",
     "search",
+    "systems",
     "tables",
     "triggers",
     "write",
@@ -119,6 +120,35 @@ def schemas(*, url: Any = None) -> pd.DataFrame:
         ],
         columns=["schema", "tables", "size", "owner", "description"],
     )
+
+
+def systems(*, url: Any = None, root: Any = None) -> pd.DataFrame:
+    """The kit's schemas side by side: what each system stores, its key tables, its size, and its walkthrough.
+
+    One row per registry entry (`sql/<folder>/dbkit.toml`), in notebook order. Key tables are the three
+    that most foreign keys point at, read from the live catalog; rows are exact counts. A schema not yet
+    migrated shows no tables rather than failing, so this is safe to call on a fresh database.
+    """
+    from . import registry
+    from .display import Result
+
+    db = database(url)
+    present = {s.name: s for s in catalog.schemas(db)}
+    found = []
+    for entry in sorted(registry.entries(root), key=lambda e: (e.notebook or "~", e.folder)):
+        summary = present.get(entry.schema if not db.is_sqlite else "main")
+        row: dict[str, Any] = {"system": entry.title, "schema": entry.schema, "what it stores": entry.summary,
+                               "key tables": "", "tables": 0, "rows": 0, "size": None,
+                               "notebook": entry.notebook, "what it teaches": entry.teaches}  # fmt: skip
+        if summary is not None:
+            shape = catalog.schema(entry.schema, db)
+            by_references = sorted(shape.tables, key=lambda t: (-len(t.referenced_by), t.name))
+            counted = tables(entry.schema, url=db)
+            row |= {"key tables": ", ".join(t.name for t in by_references[:3]), "tables": len(counted),
+                    "rows": int(counted["rows"].fillna(0).sum()), "size": _size(summary.size_bytes)}  # fmt: skip
+        found.append(row)
+    return Result(found, columns=["system", "schema", "what it stores", "key tables", "tables", "rows", "size", "notebook",
+                                  "what it teaches"])  # fmt: skip
 
 
 def tables(schema: str | None = None, *, url: Any = None) -> pd.DataFrame:

@@ -56,7 +56,7 @@ class KitContentsManager(_contents_manager_base()):  # type: ignore[misc]
         super().__init__(**kwargs)
         self.register_pre_save_hook(strip_on_save)
 
-    async def new_untitled(self, path: str = "", type: str = "", ext: str = "") -> dict[str, Any]:  # noqa: A002
+    async def new_untitled(self, path: str = "", type: str = "", ext: str = "") -> dict[str, Any]:
         if path.strip("/") == "":
             if not await self.dir_exists(SCRATCH):
                 await self.new({"type": "directory"}, SCRATCH)

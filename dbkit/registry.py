@@ -14,6 +14,7 @@ Adding a schema is adding `sql/<folder>/` (migrations plus `dbkit.toml`) and the
     notebook = "02_ibex"             # its walkthrough in notebooks/
     title    = "IBEX"                # a short display name
     summary  = "..."                 # one sentence: what the system stores
+    teaches  = "..."                 # one phrase: what its notebook shows a newcomer
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ KIT_SCHEMA = "dbkit"  # PostgreSQL: the ledger and the seed record live in this 
 LEDGER = "schema_migrations"  # dbkit.schema_migrations: one row per applied migration file
 SQLITE_LEDGER = "dbkit_schema_migrations"  # SQLite has no schemas: the ledger sits beside the tables
 SEED_RUNS = "seed_runs"  # dbkit.seed_runs: the last seed of each schema
-_TEXT_KEYS = ("schema", "dialect", "models", "seed", "notebook", "title", "summary")
+_TEXT_KEYS = ("schema", "dialect", "models", "seed", "notebook", "title", "summary", "teaches")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class Entry:
     notebook: str | None = None
     title: str = ""
     summary: str = ""
+    teaches: str = ""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -162,6 +164,7 @@ def _read(path: Path) -> Entry:
         notebook=settings.get("notebook"),
         title=settings.get("title", path.name),
         summary=settings.get("summary", ""),
+        teaches=settings.get("teaches", ""),
     )
 
 

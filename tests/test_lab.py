@@ -73,7 +73,11 @@ def test_scratch_is_ignored_by_git_and_by_the_suite(pytestconfig):
 def test_dbkit_lab_prints_the_database_line_then_the_url_once_it_answers(seeded_clone, tmp_path):
     env = {**os.environ, "DATABASE_URL": seeded_clone}
     lab = subprocess.Popen(
-        [sys.executable, "-m", "dbkit", "lab", "--port", "18931"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-m", "dbkit", "lab", "--port", "18931"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         first = lab.stdout.readline()

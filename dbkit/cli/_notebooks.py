@@ -22,7 +22,9 @@ def run_notebooks(notebooks: tuple[str, ...], out: Path) -> None:
 
 @app.command()
 @url_option
-@click.option("--port", default=8888, show_default=True, type=click.IntRange(1024, 65535), help="First port to try for JupyterLab.")
+@click.option(
+    "--port", default=8888, show_default=True, type=click.IntRange(1024, 65535), help="First port to try for JupyterLab."
+)
 @click.option("--browser", is_flag=True, help="Also open a web browser.")
 def lab(url: str | None, port: int, browser: bool) -> None:
     """Get the database ready (start, migrate, seed once), then open JupyterLab on notebooks/ and print its URL."""
