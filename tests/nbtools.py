@@ -63,3 +63,12 @@ def check_every_table_walked(tb, notebook: Path, schema: str, tables) -> None:
         assert f"**{schema}.{table}**" in shown
         assert f"{schema}.{table}" in source(notebook, f"query-{table}")
         assert len(outputs(tb, f"query-{table}")) > 0
+
+
+def check_plot(tb, tag: str, figures: int = 1) -> None:
+    """The cell tagged `tag` drew `figures` matplotlib figure(s), as PNG, and wrote no error or warning."""
+    shown = outputs(tb, tag)
+    pngs = [o for o in shown if "image/png" in o.get("data", {})]
+    assert len(pngs) == figures, f"{tag}: {len(pngs)} figure(s)"
+    assert all(len(o["data"]["image/png"]) > 5_000 for o in pngs)  # a drawn chart, not an empty canvas
+    assert not [o for o in shown if o.get("output_type") == "error" or o.get("name") == "stderr"], shown

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import psycopg
 import pytest
-from nbtools import check_diagram, check_every_table_walked, executed
+from nbtools import check_diagram, check_every_table_walked, check_plot, executed
 
 from dbkit.migrate import discover
 
@@ -84,3 +85,24 @@ def test_history_rollups_add_up(tb):
     assert tb.value("bool((per_chain['completed'] + per_chain['failed'] + per_chain['vetoed'] == per_chain['runs']).all())")
     assert tb.value("int(failed_steps['runs'].sum())") == by_status.get("failed", 0)
     assert tb.value("int(gatekeepers['vetoes'].sum())") == by_status.get("vetoed", 0)
+
+
+def test_duration_plot_draws_p50_and_p95_of_completed_runs(tb, seeded_clone):
+    check_plot(tb, "plot-durations")
+    plotted = tb.value("{c: [m, p] for c, m, p in zip(durations.index, durations['median_s'], durations['p95_s'])}")
+    with psycopg.connect(seeded_clone) as conn:
+        expected = {
+            chain: [round(p50 / 1000, 1), round(p95 / 1000, 1)]
+            for chain, p50, p95 in conn.execute(
+                "SELECT ch.name, percentile_cont(0.5) WITHIN GROUP (ORDER BY h.duration_ms),"
+                "       percentile_cont(0.95) WITHIN GROUP (ORDER BY h.duration_ms)"
+                " FROM iris.execution_history h JOIN iris.chains ch ON ch.id = h.chain_id"
+                " WHERE h.status = 'completed' GROUP BY ch.name"
+            )
+        }
+    assert {c: [pytest.approx(v, abs=0.051) for v in vs] for c, vs in plotted.items()} == expected
+    # the bars are those numbers, chains ordered by p95 (the slowest tail on top)
+    assert tb.value("[round(b.get_width(), 1) for b in ax.containers[0]]") == [m for m, _ in plotted.values()]
+    assert tb.value("[round(b.get_width(), 1) for b in ax.containers[1]]") == [p for _, p in plotted.values()]
+    assert [p for _, p in plotted.values()] == sorted(p for _, p in plotted.values())
+    assert all(m <= p for m, p in plotted.values())

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import psycopg
 import pytest
-from nbtools import check_diagram, check_every_table_walked, executed, source
+from nbtools import check_diagram, check_every_table_walked, check_plot, executed, source
 
 from dbkit.registry import SQL_DIR
 
@@ -105,3 +106,29 @@ def test_chat_names_the_agent_exactly_when_one_takes_part(tb):
 
 def test_the_seeds_36_indexes(tb):
     assert tb.value("index_count.iloc[0].tolist()") == [36, 6]
+
+
+def test_cost_plot_stacks_each_models_cost_by_month(tb, seeded_clone):
+    check_plot(tb, "plot-costs")
+    by_month = tb.value("{str(m): {k: round(v, 4) for k, v in row.items()} for m, row in cost_by_month.to_dict('index').items()}")
+    months = sorted(by_month)
+    # every month from the first agent to the last, quiet ones as zeros, so the x axis is time
+    first, last = months[0], months[-1]
+    span = (int(last[:4]) - int(first[:4])) * 12 + int(last[5:7]) - int(first[5:7]) + 1
+    assert len(months) == span and all(m.endswith("-01") for m in months)
+    with psycopg.connect(seeded_clone) as conn:
+        per_model = dict(conn.execute("SELECT model, sum(total_cost)::float FROM orchestrator.agents GROUP BY model").fetchall())
+        started = {
+            str(m)
+            for (m,) in conn.execute(
+                "SELECT DISTINCT date_trunc('month', created_at AT TIME ZONE 'UTC')::date FROM orchestrator.agents"
+            )
+        }
+    for model, total in per_model.items():
+        assert sum(row[model] for row in by_month.values()) == pytest.approx(total, abs=0.01)
+    assert {m for m, row in by_month.items() if sum(row.values()) > 0} == started
+    # the drawn bars are the frame's values, one stack per model in the legend's order (costliest first)
+    heights = tb.value("[[round(b.get_height(), 4) for b in bars] for bars in ax.containers]")
+    models = tb.value("list(cost_by_month.columns)")
+    assert models == sorted(per_model, key=per_model.get, reverse=True)
+    assert heights == [[by_month[m][model] for m in months] for model in models]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import psycopg
 import pytest
-from nbtools import check_diagram, check_every_table_walked, executed, source
+from nbtools import check_diagram, check_every_table_walked, check_plot, executed, source
 
 from dbkit.registry import SQL_DIR
 
@@ -146,3 +147,25 @@ def test_resumable_checkpoints_belong_to_unfinished_runs(tb):
 def test_each_project_has_one_primary_account(tb):
     assert set(tb.value("list(targets['primary_accounts'])")) == {1}
     assert tb.value("len(targets)") == 4
+
+
+def test_webhook_plot_draws_every_delivery_and_every_dead_letter(tb, seeded_clone):
+    check_plot(tb, "plot-webhooks")
+    with psycopg.connect(seeded_clone) as conn:
+        per_provider = dict(conn.execute("SELECT provider, count(*) FROM myloware.webhook_events GROUP BY provider").fetchall())
+        dlq = conn.execute("SELECT count(*), count(*) FILTER (WHERE next_retry_at IS NULL) FROM myloware.webhook_dlq").fetchone()
+        weeks = conn.execute(
+            "SELECT count(DISTINCT date_trunc('week', received_at AT TIME ZONE 'UTC')) FROM myloware.webhook_events"
+        ).fetchone()[0]
+        never_given_up_early = conn.execute(
+            "SELECT bool_and(retry_count = (SELECT max(retry_count) FROM myloware.webhook_dlq)) FROM myloware.webhook_dlq WHERE next_retry_at IS NULL"
+        ).fetchone()[0]
+    assert tb.value("{p: int(n) for p, n in weekly.sum().items()}") == per_provider
+    assert tb.value("len(weekly)") == weeks
+    assert tb.value("int(dead_letters.sum())") == dlq[0]
+    assert tb.value("int(retries['waiting'].sum() + retries['given_up'].sum())") == dlq[0]
+    assert tb.value("int(retries['given_up'].sum())") == dlq[1] > 0
+    assert never_given_up_early  # the bar of given-up entries is the last one
+    # drawn: one band per provider, one bar per retry count in each of the two stacks
+    assert tb.value("len(left.collections)") == len(per_provider)
+    assert tb.value("[len(c) for c in right.containers]") == [tb.value("len(retries)")] * 2

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import psycopg
 import pytest
-from nbtools import check_diagram, check_every_table_walked, executed, source
+from nbtools import check_diagram, check_every_table_walked, check_plot, executed, source
 
 from dbkit.registry import SQL_DIR
 
@@ -154,3 +155,33 @@ def test_sqlite_has_the_same_tables_and_refuses_audit_updates(tb):
     assert tb.value("type(sqlite_refusal).__name__") == "IntegrityError"
     assert "audit_events is append-only: UPDATE is not allowed" in tb.cell_output_text("sqlite-audit")
     assert tb.value("workdir.exists()") is False
+
+
+def test_trace_timeline_draws_every_span_of_the_trace(tb, seeded_clone):
+    check_plot(tb, "plot-trace")
+    trace_id = tb.ref("trace_id")
+    with psycopg.connect(seeded_clone) as conn:
+        spans = conn.execute(
+            "SELECT (SELECT count(*) FROM syris.tasks WHERE trace_id = %(t)s)"
+            " + (SELECT count(*) FROM syris.steps s JOIN syris.tasks t ON t.id = s.task_id WHERE t.trace_id = %(t)s)"
+            " + (SELECT count(*) FROM syris.tool_calls WHERE trace_id = %(t)s)",
+            {"t": trace_id},
+        ).fetchone()[0]
+        arrived, last = conn.execute(
+            "SELECT e.ingested_at, greatest((SELECT max(timestamp) FROM syris.audit_events WHERE trace_id = %(t)s),"
+            " (SELECT max(updated_at) FROM syris.tasks WHERE trace_id = %(t)s))"
+            " FROM syris.events e WHERE e.trace_id = %(t)s",
+            {"t": trace_id},
+        ).fetchone()
+    rows = tb.value("timeline[['kind', 'from_s', 'to_s']].values.tolist()")
+    assert len(rows) == spans
+    assert all(0 <= start <= end for _, start, end in rows)  # nothing before the event arrived, no negative span
+    assert max(end for _, _, end in rows) == pytest.approx((last - arrived).total_seconds(), abs=0.001)
+    # every span is a bar in each panel, and every panel's window lies inside the trace
+    panels = tb.value("len(windows)")
+    assert tb.value("[len(a.patches) for a in axes[0]]") == [spans] * panels
+    windows = tb.value("[list(w) for w in windows]")
+    assert windows[0][0] == 0 and windows[-1][1] == pytest.approx((last - arrived).total_seconds(), abs=0.001)
+    if panels == 2:  # the axis broke at a wait longer than the rest of the trace together
+        (_, wait_from), (wait_to, end) = windows
+        assert wait_to - wait_from > end - (wait_to - wait_from)
