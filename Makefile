@@ -1,7 +1,9 @@
 # The two commands of the README: `make lab` (the main job) and `make test`. Both install what they need.
 PYTHON ?= python3
 UV_VERSION := 0.13.8
-UV := .tools/bin/uv
+# Windows puts a venv's programs in Scripts/ (the CI matrix runs this Makefile there with Git Bash and make)
+BIN := $(if $(filter Windows_NT,$(OS)),Scripts,bin)
+UV := .tools/$(BIN)/uv
 VENV := .venv
 MERMAID := .tools/mermaid/.installed
 export UV_PYTHON := $(PYTHON)
@@ -10,13 +12,13 @@ export UV_PYTHON_DOWNLOADS := never
 .PHONY: lab test install up down clean browser-check
 
 lab: install  ## start the database, migrate, seed once, open JupyterLab on notebooks/ (prints its URL; `make lab PORT=9999`)
-	$(VENV)/bin/dbkit lab $(if $(PORT),--port $(PORT))
+	$(VENV)/$(BIN)/dbkit lab $(if $(PORT),--port $(PORT))
 
 test: install  ## gates (ruff lint and format, mypy) and the whole suite, notebooks included, on two workers
-	$(VENV)/bin/ruff check dbkit tests bench
-	$(VENV)/bin/ruff format --check dbkit tests bench
+	$(VENV)/$(BIN)/ruff check dbkit tests bench
+	$(VENV)/$(BIN)/ruff format --check dbkit tests bench
 	@# mypy runs beside the suite: it needs one core for a few seconds, the suite waits on kernels and the server
-	$(VENV)/bin/mypy & types=$$!; $(VENV)/bin/python -m pytest -n 2; tests=$$?; wait $$types; types=$$?; exit $$((tests || types))
+	$(VENV)/$(BIN)/mypy & types=$$!; $(VENV)/$(BIN)/python -m pytest -n 2; tests=$$?; wait $$types; types=$$?; exit $$((tests || types))
 
 install: $(VENV)/.installed $(MERMAID)
 
@@ -28,21 +30,21 @@ $(MERMAID): tests/mermaid/package.json tests/mermaid/package-lock.json tests/mer
 	else echo "npm not found: the Mermaid parser tests will be skipped"; fi
 
 up: install
-	$(VENV)/bin/dbkit up
+	$(VENV)/$(BIN)/dbkit up
 
 down: install
-	$(VENV)/bin/dbkit down
+	$(VENV)/$(BIN)/dbkit down
 
 $(UV):
 	$(PYTHON) -m venv .tools
-	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	.tools/$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --quiet
 	touch $@
 
 browser-check: install  ## the browser check alone (Debian's Chromium: apt-get install chromium); screenshots in build/browser/
-	$(VENV)/bin/python -m pytest -m browser tests/test_browser.py
+	$(VENV)/$(BIN)/python -m pytest -m browser tests/test_browser.py
 
 clean:
 	rm -rf $(VENV) .tools build .pytest_cache

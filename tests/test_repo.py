@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -26,6 +27,29 @@ def test_makefile_targets_exist_and_ci_runs_the_test_command():
     assert "dbkit lab" in makefile
     ci = (ROOT / ".ci" / "run").read_text()
     assert re.search(r"^make test$", ci, re.M)
+
+
+def test_ci_workflow_runs_the_readme_test_command_on_three_systems():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    (job,) = workflow["jobs"].values()
+    assert sorted(job["strategy"]["matrix"]["os"]) == ["macos-latest", "ubuntu-latest", "windows-latest"]
+    assert job["strategy"]["fail-fast"] is False  # one system's failure must not hide another's
+    runs = [step for step in job["steps"] if step.get("run") == ".ci/run"]
+    assert len(runs) == 1 and runs[0]["env"]["CI"] == "true"
+    assert job["timeout-minutes"] <= 90
+
+
+def test_makefile_finds_the_venv_on_windows_and_posix():
+    def planned(*overrides: str) -> str:  # make's dry run: the commands `make test` would run, nothing run
+        done = subprocess.run(
+            ["make", "-n", "-W", ".venv/.installed", "test", *overrides], cwd=ROOT, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert ".venv/bin/ruff check" in planned() and "Scripts" not in planned()
+    windows = planned("OS=Windows_NT")
+    assert ".venv/Scripts/ruff check" in windows and ".venv/Scripts/python -m pytest" in windows and "/bin/" not in windows
 
 
 def test_every_command_is_documented():
