@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import subprocess
 from pathlib import Path
@@ -74,3 +75,52 @@ def test_gitignore_keeps_generated_things_out():
     ignored = (ROOT / ".gitignore").read_text().split()
     for entry in (".venv/", ".tools/", "build/", ".ipynb_checkpoints/"):
         assert entry in ignored
+
+
+def _cases(test, argnames: str | None = None) -> int:
+    """How many cases pytest makes of a test: the product of its parametrize lists (or the one for `argnames`)."""
+    count = 1
+    for mark in getattr(test, "pytestmark", []):
+        if mark.name == "parametrize" and argnames in (None, mark.args[0]):
+            count *= len(mark.args[1])
+    return count
+
+
+def _workers(test) -> int:
+    """How many concurrent workers a test starts: its `for _ in range(N)`."""
+    return int(re.search(r"for _ in range\((\d+)\)", inspect.getsource(test)).group(1))
+
+
+def test_reliability_figures_are_the_suites_own_counts(tmp_path):
+    import test_append_only
+    import test_cli
+    import test_migrate
+    import test_readonly
+    import test_rls
+    import test_seed
+    import test_server
+
+    section = README[README.index("<!-- reliability:start -->") : README.index("<!-- reliability:end -->")]
+    figures = [int(n) for n in re.findall(r"\*\*(\d+)\*\*", section)]
+    versions = test_append_only.test_memory_versions_are_append_only_for_the_application_roles
+    assert figures == [
+        len(test_cli._bad_inputs(tmp_path, "postgresql://kit@127.0.0.1:1/db")),
+        len(test_readonly.MULTI) + len(test_readonly.NOT_READS) + len(test_readonly.REFUSED_BY_THE_SERVER),
+        len(test_readonly.MULTI),
+        len(test_readonly.NOT_READS),
+        len(test_readonly.REFUSED_BY_THE_SERVER),
+        _cases(test_readonly.test_settings_that_are_walls_cannot_be_changed),
+        len(test_append_only.POSTGRES_ATTACKS),
+        _cases(versions) // _cases(versions, "role"),
+        _cases(versions, "role"),
+        len(test_append_only.SQLITE_ATTACKS),
+        len(test_rls.TABLES),
+        _cases(test_rls.test_no_role_switch_leads_out_of_row_level_security),
+        _cases(test_rls.test_a_tenant_cannot_become_the_app_or_anyone_else),
+        _cases(test_migrate.test_transaction_control_is_refused_before_anything_runs),
+        _cases(test_migrate.test_files_that_look_like_migrations_are_reported_not_skipped),
+        _workers(test_migrate.test_four_concurrent_runners_apply_each_file_once),
+        _cases(test_seed.test_a_failing_seed_leaves_every_schema_as_it_was),
+        _workers(test_seed.test_concurrent_seeds_of_one_schema_both_finish_with_the_same_rows),
+        _cases(test_server.test_a_bad_port_is_refused_before_anything_is_stopped),
+    ]
