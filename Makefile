@@ -17,8 +17,9 @@ lab: install  ## start the database, migrate, seed once, open JupyterLab on note
 test: install  ## gates (ruff lint and format, mypy) and the whole suite, notebooks included, on two workers
 	$(VENV)/$(BIN)/ruff check dbkit tests bench
 	$(VENV)/$(BIN)/ruff format --check dbkit tests bench
+	@# loadfile: a module's tests stay on one worker, so a notebook runs once (its module fixture), not once per worker
 	@# mypy runs beside the suite: it needs one core for a few seconds, the suite waits on kernels and the server
-	$(VENV)/$(BIN)/mypy & types=$$!; $(VENV)/$(BIN)/python -m pytest -n 2; tests=$$?; wait $$types; types=$$?; exit $$((tests || types))
+	$(VENV)/$(BIN)/mypy & types=$$!; $(VENV)/$(BIN)/python -m pytest -n 2 --dist loadfile; tests=$$?; wait $$types; types=$$?; exit $$((tests || types))
 
 install: $(VENV)/.installed $(MERMAID)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -123,3 +124,17 @@ def seeded_clone():
 
     db.forget()
     drop_database(url)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _a_notebook_module_runs_its_whole_notebook(request):
+    """A `test_notebook_*` module must have executed its NOTEBOOK, every code cell, by the time it ends."""
+    yield
+    notebook = getattr(request.module, "NOTEBOOK", None)
+    if notebook is None or not request.module.__name__.startswith("test_notebook_"):
+        return
+    from nbtools import EXECUTED
+
+    cells, ran = EXECUTED.get(Path(notebook).resolve(), (None, 0))
+    assert cells is not None, f"{request.module.__name__} ran its tests without executing {Path(notebook).name} (use nbtools.executed)"
+    assert ran == cells, f"{request.module.__name__} executed {ran} of the {cells} code cells of {Path(notebook).name}"

@@ -17,12 +17,19 @@ import nbformat
 from testbook import testbook
 
 
+# What this process executed: notebook -> (code cells, code cells that ran). The conftest checks it when a
+# notebook's test module ends, so a module that tests a notebook without running all of it fails.
+EXECUTED: dict[Path, tuple[int, int]] = {}
+
+
 @contextlib.contextmanager
 def executed(notebook: Path, url: str, *, timeout: int = 180) -> Iterator:
     saved = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = url  # the kernel inherits the environment when it starts
     try:
         with testbook(notebook, execute=True, timeout=timeout) as tb:
+            code = [c for c in tb.nb.cells if c.cell_type == "code"]
+            EXECUTED[Path(notebook).resolve()] = (len(code), sum(1 for c in code if c.get("execution_count")))
             yield tb
     finally:
         if saved is None:
