@@ -16,7 +16,6 @@ from pathlib import Path
 import nbformat
 from testbook import testbook
 
-
 # What this process executed: notebook -> (code cells, code cells that ran). The conftest checks it when a
 # notebook's test module ends, so a module that tests a notebook without running all of it fails.
 EXECUTED: dict[Path, tuple[int, int]] = {}
