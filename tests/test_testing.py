@@ -70,5 +70,5 @@ def test_team_notebooks_run_without_a_module_checks_fail_and_snapshots_catch_sil
     assert len(stored[table_cell]["value"]) > 1 and stored[table_cell]["value"] == sorted(stored[table_cell]["value"])
     assert stored[diagram_cell]["mermaid"] and stored[diagram_cell]["mermaid"][0].startswith("erDiagram")
 
-    code, out = _pytest(tmp_path)
+    code, out = _pytest(tmp_path, str(snap))
     assert code == 0, out  # the same seed gives the same values on a new copy, in a new kernel
