@@ -136,5 +136,7 @@ def _a_notebook_module_runs_its_whole_notebook(request):
     from nbtools import EXECUTED
 
     cells, ran = EXECUTED.get(Path(notebook).resolve(), (None, 0))
-    assert cells is not None, f"{request.module.__name__} ran its tests without executing {Path(notebook).name} (use nbtools.executed)"
+    assert cells is not None, (
+        f"{request.module.__name__} ran its tests without executing {Path(notebook).name} (use nbtools.executed)"
+    )
     assert ran == cells, f"{request.module.__name__} executed {ran} of the {cells} code cells of {Path(notebook).name}"
