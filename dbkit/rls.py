@@ -41,6 +41,7 @@ __all__ = [
     "scope_session",
     "tenant_engine",
     "tenant_role",
+    "tenant_roles",
 ]  # fmt: skip
 
 APP_ROLE = "ibex_app"
@@ -70,8 +71,25 @@ def tenant_role(org_id: uuid.UUID | str) -> str:
 
 def tenant_engine(org_id: uuid.UUID | str, url: Any = None, **kwargs: Any) -> Engine:
     """An engine that logs in as the organization's own role: it sees that organization only, whatever it sets."""
-    role = tenant_role(org_id)
+    return make_engine(Resolved(_tenant_login(database(url), org_id), "argument"), **kwargs)
+
+
+def tenant_roles(url: Any = None) -> list[str]:
+    """The login role of every organization in the database, each created (with its password) where missing.
+
+    For measuring what each tenant may do (`dbkit.rlsmatrix.compute("ibex_core", logins=tenant_roles())`).
+    """
     db = database(url)
+    with db.reading() as reader:  # the explorer sees every organization
+        ids = [row[0] for row in reader.query("SELECT id FROM ibex_core.organizations ORDER BY id").rows]
+    for org_id in ids:
+        _tenant_login(db, org_id)
+    return [tenant_role(org_id) for org_id in ids]
+
+
+def _tenant_login(db: Any, org_id: uuid.UUID | str) -> str:
+    """Create the organization's login role once (a member of ibex_tenant); its login URL."""
+    role = tenant_role(org_id)
     with db.connect(application_name="dbkit setup") as admin:
         if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
             from psycopg import errors, sql
@@ -84,7 +102,7 @@ def tenant_engine(org_id: uuid.UUID | str, url: Any = None, **kwargs: Any) -> En
                 pass
             except errors.UndefinedObject:
                 raise RLSContextError(f"role {TENANT_GROUP} does not exist: run `dbkit migrate ibex` first") from None
-    return make_engine(Resolved(_login(db, role), "argument"), **kwargs)
+    return _login(db, role)
 
 
 @contextmanager

@@ -7,13 +7,24 @@ server's grammar does not (dollar quotes, nested comments, `BEGIN ATOMIC` bodies
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
 
 from .errors import ReadOnlyError
 
-__all__ = ["READ_KINDS", "SqlSyntaxError", "Statement", "for_parser", "named_binds", "one_read", "split", "transaction_control"]
+__all__ = [
+    "READ_KINDS",
+    "SqlSyntaxError",
+    "Statement",
+    "for_parser",
+    "named_binds",
+    "one_read",
+    "quote_identifier",
+    "split",
+    "transaction_control",
+]
 
 # What a read may be: a query, EXPLAIN of one, SHOW. Everything else (COPY, CALL, DO, SET, DDL, DML) is not.
 READ_KINDS = ("SelectStmt", "ExplainStmt", "VariableShowStmt")
@@ -139,6 +150,28 @@ def one_read(query: str, *, has_params: bool) -> Statement:
             sqlstate="25006",
         )
     return statement
+
+
+def quote_identifier(name: str) -> str:
+    """An identifier as PostgreSQL prints one (`quote_ident()`): bare when it may be, double-quoted otherwise.
+
+    For SQL a person reads (generated notebooks, diffs that match the server's own output); statements the
+    kit runs compose identifiers with `psycopg.sql.Identifier`.
+    """
+    if _BARE.fullmatch(name) and name not in _quoted_keywords():
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+_BARE = re.compile(r"[a-z_][a-z0-9_]*")  # as ruleutils.c: a `$` or any non-ASCII letter is quoted
+
+
+@functools.cache
+def _quoted_keywords() -> frozenset[str]:
+    """Every keyword but the unreserved ones: quote_ident() quotes those (pglast is loaded on first use)."""
+    from pglast import keywords
+
+    return frozenset(keywords.RESERVED_KEYWORDS | keywords.TYPE_FUNC_NAME_KEYWORDS | keywords.COL_NAME_KEYWORDS)
 
 
 def _selects_into(statement: Statement) -> bool:

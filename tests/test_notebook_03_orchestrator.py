@@ -28,17 +28,17 @@ def tb(seeded_clone):
 
 def test_ledger_lists_every_orchestrator_file(tb):
     files = sorted(p.name for p in (SQL_DIR / "orchestrator").glob("*.sql"))
-    assert len(files) == 9
+    assert len(files) == 10  # the seed's 0000-0008 and the kit's 0009 (a fixed search_path, from lint)
     assert tb.value("list(ledger['name'])") == files
     assert tb.value("len(dbkit.plan(schemas=['orchestrator']))") == 0
 
 
 def test_files_rerun_by_hand_change_nothing(tb):
-    assert tb.value("len(files)") == 9
+    assert tb.value("len(files)") == 10
     assert tb.value("list(rerun['rows'] == rerun['rows_after_rerun'])") == [True] * len(TABLES)
     notices = tb.ref("notices")
     assert any(n == 'relation "agent_logs" already exists, skipping' for n in notices)
-    assert "9 files ran again" in tb.cell_output_text("rerun")
+    assert "10 files ran again" in tb.cell_output_text("rerun")
 
 
 def test_seed_fills_every_table(tb):

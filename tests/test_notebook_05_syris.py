@@ -50,7 +50,7 @@ def _count(tb, table: str, where: str = "") -> int:
 
 def test_postgres_ledger_lists_the_plain_files_and_the_postgresql_variants(tb):
     expected = [name for name in FILES if not name.endswith(".sqlite.sql")]
-    assert len(expected) == 9
+    assert len(expected) == 10
     assert tb.value("list(ledger['name'])") == expected
     ran_as = dict(zip(expected, tb.value("list(ledger['ran as'])")))
     assert {n for n, how in ran_as.items() if how == "PostgreSQL only"} == {n for n in expected if n.endswith(".postgresql.sql")}

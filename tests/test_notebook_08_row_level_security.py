@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,24 @@ def test_the_seeds_pattern_lets_code_choose_another_org_and_the_bound_tenant_can
     assert tb.ref("tenant_own") == tb.value("int(orgs['memories'].iloc[0])")
     assert tb.ref("tenant_after_switch") == 0
     assert tb.ref("tenant_set_role") == "InsufficientPrivilege"
+
+
+def test_the_visibility_matrix_is_the_committed_snapshot_and_holds_each_org_to_its_rows(tb):
+    from dbkit import rlsmatrix
+
+    snapshot = rlsmatrix.load(NOTEBOOK.parent.parent / "docs" / "rls" / "ibex_core.json")
+    shown = rlsmatrix.Matrix.from_dict(json.loads(tb.value("matrix.to_json()")))
+    assert rlsmatrix.differences(snapshot, shown) == []
+    assert tb.value("len(matrix.cells)") == 5 * 4 * 11  # ibex_app, ibex_tenant, 3 tenants × none + 3 orgs × 11 tables
+    name_a = tb.value("str(name_a)")
+    memories_a = tb.value("int(orgs['memories'].iloc[0])")
+    assert shown.cell("ibex_app", name_a, "memories").row()[3:] == [memories_a] * 3  # the same count as the queries above
+    assert shown.cell("ibex_app", None, "memories").select == 0
+    tenant = tb.ref("tenant_role")
+    assert [shown.cell(tenant, org, "memories").select for org in (None, *(n for n, _ in shown.orgs))] == [memories_a] * 4
+    assert all(shown.cell("ibex_tenant", org, t).select == 0 for org in (None, name_a) for t in shown.tables)
+    rows = tb.value("shown['role'].tolist()")
+    assert f"tenant of {name_a}" in rows and "ibex_app" in rows
 
 
 def test_force_binds_the_owner(tb):

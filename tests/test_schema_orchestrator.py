@@ -254,7 +254,7 @@ def _run_by_hand(url: str, path: Path) -> None:
 
 def test_each_file_runs_twice_by_hand_with_psql(fresh_db):
     files = sorted(SQL_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
-    assert [f.name[:4] for f in files] == [f"{n:04d}" for n in range(9)]
+    assert [f.name[:4] for f in files] == [f"{n:04d}" for n in range(10)]
     for path in files:
         _run_by_hand(fresh_db, path)
         _run_by_hand(fresh_db, path)

@@ -20,6 +20,7 @@ from .records import (
     ACTIONS,
     Column,
     Constraint,
+    Extension,
     ForeignKey,
     Function,
     Grant,
@@ -36,6 +37,7 @@ __all__ = [
     "ACTIONS",
     "Column",
     "Constraint",
+    "Extension",
     "ForeignKey",
     "Function",
     "Grant",
@@ -70,6 +72,15 @@ def roles(url: Any = None, names: list[str] | None = None) -> list[Role]:
         return []
     with db.reading() as reader:
         return _postgres.roles(reader, names)
+
+
+def extensions(url: Any = None) -> list[Extension]:
+    """The extensions installed in the database (PostgreSQL; SQLite has none): name, schema, version."""
+    db = database(url)
+    if db.is_sqlite:
+        return []
+    with db.reading() as reader:
+        return _postgres.extensions(reader)
 
 
 def schema(name: str | None = None, url: Any = None) -> Schema:

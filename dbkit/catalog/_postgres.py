@@ -9,6 +9,7 @@ from .records import (
     ACTIONS,
     Column,
     Constraint,
+    Extension,
     ForeignKey,
     Function,
     Grant,
@@ -21,7 +22,7 @@ from .records import (
     Trigger,
 )
 
-__all__ = ["roles", "schema", "schemas"]
+__all__ = ["extensions", "roles", "schema", "schemas"]
 
 _KINDS = {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view", "f": "foreign table"}
 _CONSTRAINTS = {"p": "primary key", "u": "unique", "c": "check", "f": "foreign key", "x": "exclude"}
@@ -96,7 +97,11 @@ SELECT x.indrelid, i.relname, am.amname, x.indisunique, x.indisprimary,
        ARRAY(SELECT CASE WHEN o.opcdefault THEN '' ELSE o.opcname END
              FROM unnest(x.indclass) WITH ORDINALITY u(c, n) JOIN pg_opclass o ON o.oid = u.c ORDER BY u.n)::text[],
        coalesce(i.reloptions, '{}'), x.indisvalid, pg_relation_size(x.indexrelid),
-       (SELECT conname FROM pg_constraint WHERE conindid = x.indexrelid AND conrelid = x.indrelid LIMIT 1)
+       (SELECT conname FROM pg_constraint WHERE conindid = x.indexrelid AND conrelid = x.indrelid LIMIT 1),
+       ARRAY(SELECT a.attname FROM unnest(x.indkey::int2[]) WITH ORDINALITY k(n, i)
+             LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.n AND k.n > 0 ORDER BY k.i)::text[],
+       coalesce((to_jsonb(x) ->> 'indnullsnotdistinct')::boolean, false),  -- the column exists from PostgreSQL 15 on
+       age(i.xmin)
 FROM pg_index x
 JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_class t ON t.oid = x.indrelid
@@ -123,7 +128,8 @@ ORDER BY p.polrelid, p.polname
 
 _FUNCTIONS = """
 SELECT p.proname, pg_get_function_identity_arguments(p.oid), coalesce(pg_get_function_result(p.oid), ''), l.lanname,
-       p.prokind, p.prosecdef, coalesce(p.proconfig, '{}'), p.provolatile, obj_description(p.oid, 'pg_proc')
+       p.prokind, p.prosecdef, coalesce(p.proconfig, '{}'), p.provolatile, obj_description(p.oid, 'pg_proc'),
+       p.proacl IS NULL OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) g WHERE g.grantee = 0 AND g.privilege_type = 'EXECUTE')
 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
 WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = %(schema)s)
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
@@ -140,14 +146,23 @@ ORDER BY c.oid, 2, 3
 
 _ROLES = """
 SELECT r.rolname, r.rolsuper, r.rolbypassrls, r.rolcanlogin,
-       ARRAY(SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid ORDER BY 1)::text[]
+       ARRAY(SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+             WHERE m.member = r.oid ORDER BY 1)::text[]
 FROM pg_roles r WHERE r.rolname !~ '^pg_' AND (%(names)s::text[] IS NULL OR r.rolname = ANY(%(names)s::text[]))
 ORDER BY r.rolname
+"""
+
+_EXTENSIONS = """
+SELECT e.extname, n.nspname, e.extversion FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace ORDER BY 1
 """
 
 _SCHEMA = (
     "SELECT obj_description(n.oid, 'pg_namespace'), pg_get_userbyid(n.nspowner) FROM pg_namespace n WHERE n.nspname = %(schema)s"
 )
+
+
+def extensions(reader: Any) -> list[Extension]:
+    return [Extension(*row) for row in reader.query(_EXTENSIONS).rows]
 
 
 def schemas(reader: Any) -> list[SchemaSummary]:
@@ -194,11 +209,10 @@ def schema(reader: Any, name: str) -> Schema | None:
         for oid, rel_name, kind, rel_comment, rel_owner, rls, forced, estimate, size in tables.values()
     )  # fmt: skip
     functions = tuple(
-        Function(
-            name, fn, args, returns, lang, _FUNCTION_KINDS.get(kind, kind), secdef, tuple(config), _VOLATILITY[vol], fn_comment
-        )
-        for fn, args, returns, lang, kind, secdef, config, vol, fn_comment in reader.query(_FUNCTIONS, params).rows
-    )
+        Function(name, fn, args, returns, lang, _FUNCTION_KINDS.get(kind, kind), secdef, tuple(config), _VOLATILITY[vol],
+                 fn_comment, public)
+        for fn, args, returns, lang, kind, secdef, config, vol, fn_comment, public in reader.query(_FUNCTIONS, params).rows
+    )  # fmt: skip
     return Schema(name, comment, owner, built, functions)
 
 
@@ -248,11 +262,12 @@ def _constraints(rows: list[tuple], own: set[int]) -> tuple[dict[int, list[Const
 
 
 def _index(row: tuple) -> Index:
-    _rel, name, method, unique, primary, predicate, definition, columns, keys, opclasses, options, valid, size, constraint = row
+    (_rel, name, method, unique, primary, predicate, definition, columns, keys, opclasses, options, valid, size, constraint,
+     names, nulls_not_distinct, built_age) = row  # fmt: skip
     parsed = dict(option.split("=", 1) for option in options)
     return Index(
         name, tuple(columns[:keys]), method, unique, primary, predicate, definition, tuple(opclasses[:keys]), parsed,
-        tuple(columns[keys:]), valid, size, constraint,
+        tuple(columns[keys:]), valid, size, constraint, tuple(names[:keys]), nulls_not_distinct, built_age,
     )  # fmt: skip
 
 

@@ -96,7 +96,8 @@ def _indexes(reader: Any, table: str, pk: tuple[str, ...]) -> Iterator[Index]:
     listed = reader.query('SELECT name, "unique", origin, partial FROM pragma_index_list(?)', [table]).rows
     sql_of = dict(reader.query("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ?", [table]).rows)
     if pk:  # an INTEGER PRIMARY KEY is the rowid and has no index row: show it as the table's key
-        yield Index(f"{table}_pkey", pk, "btree", True, True, None, f"PRIMARY KEY ({', '.join(pk)})", constraint=f"{table}_pkey")
+        yield Index(f"{table}_pkey", pk, "btree", True, True, None, f"PRIMARY KEY ({', '.join(pk)})", constraint=f"{table}_pkey",
+                    column_names=pk)  # fmt: skip
     for name, unique, origin, partial in sorted(listed):
         if origin == "pk":
             continue
@@ -108,7 +109,8 @@ def _indexes(reader: Any, table: str, pk: tuple[str, ...]) -> Iterator[Index]:
         where = re.search(r"\bWHERE\b", text, re.IGNORECASE) if partial else None
         predicate = text[where.end() :].strip() if where else None
         yield Index(name, cols, "btree", bool(unique), False, predicate, text or f"UNIQUE ({', '.join(cols)})",
-                    constraint="unique" if origin == "u" else None)  # fmt: skip
+                    constraint="unique" if origin == "u" else None,
+                    column_names=tuple(None if c == "<expression>" else c for c in cols))  # fmt: skip
 
 
 def _checks(create: str) -> list[str]:

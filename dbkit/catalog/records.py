@@ -12,6 +12,7 @@ __all__ = [
     "ACTIONS",
     "Column",
     "Constraint",
+    "Extension",
     "ForeignKey",
     "Function",
     "Grant",
@@ -93,6 +94,11 @@ class Index:
     valid: bool = True
     size_bytes: int | None = None
     constraint: str | None = None  # the constraint this index enforces, if any
+    column_names: tuple[str | None, ...] = ()  # per key column: the column's own name, None for an expression
+    nulls_not_distinct: bool = False  # UNIQUE NULLS NOT DISTINCT (PostgreSQL 15+): one NULL at most
+    # Transactions since the index was built, rebuilt (REINDEX) or altered: age(xmin) of its pg_class row.
+    # Rows written later than that were not there when an IVFFlat index learned its lists.
+    built_age: int | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,7 @@ class Function:
     config: tuple[str, ...] = ()  # SET clauses (`search_path=pg_catalog`)
     volatility: str = "volatile"
     comment: str | None = None
+    public_execute: bool = False  # EXECUTE granted to PUBLIC (PostgreSQL's default for a new function)
 
     @property
     def signature(self) -> str:
@@ -141,6 +148,15 @@ class Grant:
     grantee: str
     privilege: str  # SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, MAINTAIN
     grantable: bool = False
+
+
+@dataclass(frozen=True)
+class Extension:
+    """An installed extension: `vector` in `public`, `pg_stat_statements` wherever it was created."""
+
+    name: str
+    schema: str
+    version: str
 
 
 @dataclass(frozen=True)

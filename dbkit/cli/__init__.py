@@ -65,6 +65,6 @@ def main() -> None:
     app.main(prog_name="dbkit")
 
 
-from . import _notebooks, _schema, _server  # noqa: E402  the commands register themselves on `app`
+from . import _insight, _lint, _notebooks, _schema, _server  # noqa: E402  the commands register themselves on `app`
 
-__all__ += ["_notebooks", "_schema", "_server"]
+__all__ += ["_insight", "_lint", "_notebooks", "_schema", "_server"]

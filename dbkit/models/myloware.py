@@ -77,6 +77,10 @@ class Run(Base):
     """One production run of a project."""
 
     __tablename__ = "runs"
+    __table_args__ = (
+        # Containment (payload @> ...): sql/myloware/0007_containment_indexes.sql
+        Index("idx_runs_payload", "payload", postgresql_using="gin", postgresql_ops={"payload": "jsonb_path_ops"}),
+    )
 
     run_id: Mapped[str] = mapped_column(Text, primary_key=True)
     project: Mapped[str] = mapped_column(Text)
@@ -98,6 +102,12 @@ class Artifact(Base):
     __table_args__ = (
         Index("idx_artifacts_persona", "persona"),
         Index("idx_artifacts_run_id", "run_id"),
+        Index(
+            "idx_artifacts_retrieval_trace",
+            "retrieval_trace",
+            postgresql_using="gin",
+            postgresql_ops={"retrieval_trace": "jsonb_path_ops"},
+        ),  # fmt: skip
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
