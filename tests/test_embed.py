@@ -204,3 +204,65 @@ def test_pgvector_sees_the_same_distances_after_padding(fresh_db):
                 "SELECT %s::vector(1536) <=> %s::vector(1536)", (literal(padded[0]), literal(padded[i]))
             ).fetchone()[0]
             assert wide == pytest.approx(short, abs=1e-6)
+
+
+# -- the on-disk cache ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cached(minilm, tmp_path):
+    """The module's model with a cache of its own in tmp_path; the model's compute() calls are counted."""
+    from dbkit.embed import EmbeddingCache
+
+    computed: list[int] = []
+    original = minilm.compute
+
+    def counted(texts):
+        computed.append(len(texts))
+        return original(texts)
+
+    minilm.cache, minilm.compute = EmbeddingCache(tmp_path, minilm.id), counted
+    yield minilm, computed
+    minilm.cache = None
+    del minilm.compute
+
+
+def test_a_second_embedding_reads_the_cache_and_gives_the_same_bytes(cached):
+    model, computed = cached
+    first = model.embed(TEXTS)
+    again = model.embed(TEXTS[::-1] + TEXTS)[len(TEXTS) :]
+    assert computed == [len(TEXTS)]  # nothing computed the second time
+    assert again.tobytes() == first.tobytes() == model.__class__.compute(model, TEXTS).tobytes()
+    assert model.embed(TEXTS + ["a text not seen yet"]).shape == (len(TEXTS) + 1, 384) and computed == [len(TEXTS), 1]
+
+
+def test_the_cache_is_shared_by_processes_and_keyed_by_the_model(cached, tmp_path):
+    model, _ = cached
+    model.embed(TEXTS[:3])
+    code = (
+        "import sys; from pathlib import Path; from dbkit.embed import EmbeddingCache, MiniLMEmbedder, _key\n"
+        "m = MiniLMEmbedder(); found = EmbeddingCache(Path(sys.argv[1]), m.id).get([_key(t) for t in sys.argv[2:]])\n"
+        "print(len(found), m.id)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path), *TEXTS[:4]], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["3", model.id]
+    assert [p.name for p in tmp_path.glob("*.sqlite3")] == [f"{model.id}.sqlite3"]
+    assert model.id.startswith("all-MiniLM-L6-v2-int8-") and model.id.endswith(f"-v{embed_module.CACHE_VERSION}")
+
+
+def test_a_damaged_cache_is_ignored_and_the_vectors_computed(cached, tmp_path):
+    model, computed = cached
+    model.cache.path.write_bytes(b"this is not a SQLite file" * 100)
+    assert model.embed(TEXTS).tobytes() == model.__class__.compute(model, TEXTS).tobytes()
+    assert computed == [len(TEXTS)]
+
+
+def test_the_environment_moves_or_turns_off_the_cache(fresh_embedder, monkeypatch, tmp_path):
+    monkeypatch.setenv("DBKIT_EMBED_CACHE", str(tmp_path / "elsewhere"))
+    model = embedder()
+    assert model.cache is not None and model.cache.path.parent == tmp_path / "elsewhere"
+    model.embed(["cached here"])
+    assert model.cache.path.exists()
+    embedder.cache_clear()
+    monkeypatch.setenv("DBKIT_EMBED_CACHE", "off")
+    assert embedder().cache is None

@@ -62,7 +62,7 @@ def seed(
     if db.is_sqlite:
         raise UsageError(f"seeding needs PostgreSQL, and {db.masked} is SQLite; pass a postgresql:// URL")
     chosen = _choose(schemas)
-    model = _LazyEmbedder()
+    model = _LazyEmbedder(progress is True)
     loaded = {}
     with db.connect(application_name="dbkit seed") as conn:
         before = seeded(conn)
@@ -108,17 +108,35 @@ def _choose(names: list[str] | None) -> list[registry.Entry]:
 
 
 class _LazyEmbedder:
-    """Load the model on the first text to embed: iris, orchestrator and syris never need it."""
+    """Load the model on the first text to embed: iris, orchestrator and syris never need it.
 
-    def __init__(self) -> None:
+    With `progress`, a long embedding (tens of thousands of texts at `--scale 100`, minutes on a cold
+    cache) shows a bar of its own; the vectors are the same, computed in chunks (a vector does not depend
+    on its batch).
+    """
+
+    CHUNK = 2048
+
+    def __init__(self, progress: bool = False) -> None:
         self.model: Any = None
+        self.progress = progress
 
     def __call__(self, texts: Any) -> Any:
         if self.model is None:
             from ..embed import embedder
 
             self.model = embedder()
-        return self.model.embed(texts)
+        if not self.progress or len(texts) <= self.CHUNK:
+            return self.model.embed(texts)
+        import numpy as np
+        from tqdm import tqdm
+
+        parts = []
+        with tqdm(total=len(texts), desc="embed", unit="texts", leave=True, disable=None) as bar:
+            for at in range(0, len(texts), self.CHUNK):
+                parts.append(self.model.embed(texts[at : at + self.CHUNK]))
+                bar.update(len(parts[-1]))
+        return np.concatenate(parts)
 
     @property
     def name(self) -> str:
