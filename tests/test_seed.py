@@ -235,3 +235,24 @@ def test_concurrent_seeds_of_one_schema_both_finish_with_the_same_rows(seeded_db
         t.join()
     assert errors == [] or all(isinstance(e, SeedError) and "waited" in str(e) for e in errors)
     assert digests(seeded_clone, ["iris"]) == digests(seeded_db, ["iris"])
+
+
+def test_vector_indexes_come_back_exactly_as_the_migrations_made_them(migrated_db, seeded_db):
+    """The loader drops HNSW and IVFFlat indexes for the COPY and builds them on the rows: same definition, same comment."""
+    query = (
+        "SELECT n.nspname, i.relname, pg_get_indexdef(i.oid), obj_description(i.oid, 'pg_class'), x.indisvalid "
+        "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam "
+        "JOIN pg_namespace n ON n.oid = i.relnamespace WHERE am.amname IN ('hnsw', 'ivfflat') ORDER BY 1, 2"
+    )
+    with psycopg.connect(migrated_db) as before, psycopg.connect(seeded_db) as after:
+        migrated, seeded_indexes = before.execute(query).fetchall(), after.execute(query).fetchall()
+        memories = after.execute(
+            "SELECT count(*) FROM ibex_core.memories WHERE status = 'active' AND deleted_at IS NULL"
+        ).fetchone()[0]
+        after.execute("SET enable_seqscan = off")
+        plan = " ".join(r[0] for r in after.execute(
+            "EXPLAIN SELECT id FROM ibex_core.memories WHERE status = 'active' AND deleted_at IS NULL "
+            "ORDER BY embedding <=> (SELECT embedding FROM ibex_core.memories LIMIT 1) LIMIT 5"
+        ))  # fmt: skip
+    assert migrated == seeded_indexes and len(migrated) >= 2
+    assert memories > 1000 and "memories_embedding_hnsw_idx" in plan

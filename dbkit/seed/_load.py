@@ -11,6 +11,7 @@ ever sees them off.
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -79,6 +80,7 @@ def load(conn: psycopg.Connection, schema: str, tables: list[Table], *, seed: in
 
 def _replace(conn: psycopg.Connection, schema: str, existing: list[str], tables: list[Table], progress: Any) -> int:
     names = sql.SQL(", ").join(sql.Identifier(schema, name) for name in existing)
+    _lock_all(conn, names)
     truncate_guards = _truncate_triggers(conn, schema)
     for guarded, trigger in truncate_guards:
         conn.execute(
@@ -91,6 +93,9 @@ def _replace(conn: psycopg.Connection, schema: str, existing: list[str], tables:
     forced = _forced_for_me(conn, schema)
     for name in forced:
         conn.execute(sql.SQL("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY").format(sql.Identifier(schema, name)))
+    rebuilt = _vector_indexes(conn, schema)
+    for name, _, _ in rebuilt:
+        conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(schema, name)))
     total = 0
     for table in tables:
         total += _copy(conn, schema, table)
@@ -99,8 +104,38 @@ def _replace(conn: psycopg.Connection, schema: str, existing: list[str], tables:
     for name in forced:
         conn.execute(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(sql.Identifier(schema, name)))
     _reset_identities(conn, schema)
-    _refresh_indexes_and_statistics(conn, schema, existing)
+    _build_indexes(conn, schema, rebuilt)
+    for name in existing:  # so the planner's first EXPLAIN after a seed sees real row counts
+        conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema, name)))
     return total
+
+
+_TRY = "100ms"  # one attempt at every lock: well under deadlock_timeout (1 s), so a reader is never the one cancelled
+
+
+def _lock_all(conn: psycopg.Connection, names: sql.Composable) -> None:
+    """Every table of the schema in ACCESS EXCLUSIVE mode (what TRUNCATE takes), all of them or none.
+
+    One statement reading several tables takes their locks one by one, as TRUNCATE does: a reader holding
+    one while it waits for another, and a TRUNCATE holding that other while it waits for the first, would
+    deadlock, and PostgreSQL would cancel whichever waited first, the reader (tests/test_load.py). So the
+    seed asks for all the locks with a short lock_timeout, in a savepoint that gives back what it got when
+    one is busy, and asks again until its own lock_timeout is spent; readers only ever wait for it briefly.
+    """
+    budget_ms = int(scalar(conn, "SELECT setting FROM pg_settings WHERE name = 'lock_timeout'") or 0)
+    deadline = time.monotonic() + budget_ms / 1000
+    statement = sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(names)
+    while True:
+        try:
+            with conn.transaction():  # a savepoint: rolled back, it releases the locks it took
+                conn.execute("SELECT set_config('lock_timeout', %s, true)", (_TRY,))
+                conn.execute(statement)
+            break
+        except psycopg.errors.LockNotAvailable:
+            if budget_ms and time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+    conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{budget_ms}ms",))
 
 
 def seeded(conn: psycopg.Connection) -> dict[str, SeedRun]:
@@ -189,20 +224,28 @@ def _copy(conn: psycopg.Connection, schema: str, table: Table) -> int:
     return len(table.rows)
 
 
-def _refresh_indexes_and_statistics(conn: psycopg.Connection, schema: str, tables: list[str]) -> None:
-    """IVFFlat picks its list centroids when built, and TRUNCATE rebuilt it empty: rebuild it on the rows.
+def _vector_indexes(conn: psycopg.Connection, schema: str) -> list[tuple[str, str, str | None]]:
+    """(name, definition, comment) of the schema's HNSW and IVFFlat indexes, which the load drops and builds again.
 
-    ANALYZE too, so the planner's first EXPLAIN after a seed sees real row counts.
+    Built on the loaded rows, not row by row during COPY: an HNSW build runs in `maintenance_work_mem` with
+    parallel workers, where each inserted row would search the graph alone (bench/seeding.py measures both),
+    and IVFFlat picks its list centroids from the rows present when it is built (an empty table after TRUNCATE).
+    The definition is the server's own (`pg_get_indexdef`), so the index comes back exactly as the migration made it.
     """
-    ivfflat = conn.execute(
-        "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam "
-        "WHERE am.amname = 'ivfflat' AND i.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s)",
+    return conn.execute(
+        "SELECT i.relname, pg_get_indexdef(i.oid), obj_description(i.oid, 'pg_class') FROM pg_index x "
+        "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam "
+        "WHERE am.amname IN ('hnsw', 'ivfflat') AND i.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s) "
+        "AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.oid) ORDER BY 1",
         (schema,),
     ).fetchall()
-    for (index,) in ivfflat:
-        conn.execute(sql.SQL("REINDEX INDEX {}").format(sql.Identifier(schema, index)))
-    for table in tables:
-        conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema, table)))
+
+
+def _build_indexes(conn: psycopg.Connection, schema: str, indexes: list[tuple[str, str, str | None]]) -> None:
+    for name, definition, comment in indexes:
+        conn.execute(sql.SQL(definition))  # the server's own text for this index, not input
+        if comment is not None:
+            conn.execute(sql.SQL("COMMENT ON INDEX {} IS {}").format(sql.Identifier(schema, name), sql.Literal(comment)))
 
 
 def _reset_identities(conn: psycopg.Connection, schema: str) -> None:
