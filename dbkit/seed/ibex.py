@@ -1,15 +1,20 @@
 """IBEX rows (`ibex_core`): three tenants, their people, agents, tokens, directives, sessions and memories.
 
-Memory texts come from a template grammar: five categories, each template with a reworded form (the
-near-duplicates that were merged) and an older slot value (the facts that were superseded). Agents draw their
-memories from one bounded pool of texts, so `--scale` multiplies rows while the number of distinct texts to
-embed, and so the embedding time, stays bounded; the unique index is per (org, agent), so reuse is allowed.
+Memory texts come from a compositional grammar: five categories, each template with a reworded form (the
+near-duplicates that were merged) and an older slot value (the facts that were superseded), most followed by a
+context sentence of their category (who confirmed it, when, which ticket). Every memory an agent gets is a
+new draw, without repeats, so distinct texts (and embeddings) grow with `--scale`: 1,156 of 1,170 live memories
+at scale 1, 111,781 of 111,795 at scale 100, where the old bounded pool repeated 1,500 texts ~75 times each
+and made the HNSW index slower than a sequential scan. The hand-written `CURATED` memories (the paraphrase
+demo) are held by every org's first agent. What there is to embed grows with scale too (1,329 texts at scale
+1, 130,641 at scale 100, minutes of MiniLM): `dbkit.embed` keeps the vectors in a cache on disk.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import string
 import uuid
 from datetime import datetime, timedelta
@@ -18,7 +23,7 @@ from typing import Any, NamedTuple
 
 from ._context import END, START, SeedContext, Table
 
-__all__ = ["CURATED", "PARAPHRASES", "POOL_MAX", "generate"]
+__all__ = ["CONTEXTS", "CURATED", "PARAPHRASES", "TEMPLATES", "generate", "space"]
 
 ORGS = (("Acme Robotics", "enterprise", "active"), ("Northwind Labs", "pro", "active"), ("Tinkerbox", "free", "trial"))
 SIZES = {"enterprise": (10, 5), "pro": (7, 4), "free": (4, 3)}  # users, agents per org at scale 1
@@ -71,69 +76,108 @@ SESSION_STATUSES = ("initializing", "active", "suspended", "resuming", "complete
 SESSION_WEIGHTS = (2, 6, 2, 1, 14, 3, 2)
 SOURCES, SOURCE_WEIGHTS = ("extracted", "user_provided", "inferred", "imported"), (55, 20, 15, 10)
 _SLOTS = """\
-who: the user|Priya|Marcus|the on-call engineer|the product manager|the finance lead|the design lead|the CTO|Kenji|Sofia
-length: concise|detailed|step-by-step|bullet-point|short|thorough
-lead: code|a one-line summary|the recommendation|a diagram|the numbers|an example
-env: staging|production|the canary cluster|the EU region|QA|the sandbox
-weekday: Monday|Tuesday|Wednesday|Thursday|Friday
-time: 09:00|10:30|13:00|14:00|16:30|18:00
-service: billing|search|auth|notifications|checkout|ingestion|reporting|mobile API|webhooks|recommendations
-infra: Kubernetes|ECS Fargate|a pair of VMs|AWS Lambda|Cloud Run|Nomad
-region: us-east-1|eu-west-1|eu-central-1|ap-southeast-2|us-west-2
-team: platform|payments|growth|data|mobile|support|security|infrastructure
-plan: Starter|Team|Business|Enterprise|annual|monthly
-nth: 1st|3rd|5th|10th|15th|20th|28th
-rpm: 60|100|300|600|1,000|5,000
+who: the user|Priya|Marcus|the on-call engineer|the product manager|the finance lead|the design lead|the CTO|Kenji|Sofia\
+|Amara|Lukas|Mei|Diego|Fatima|Oliver|Ingrid|Rahul|Chloe|Tomasz|Aisha|Noah|Yuki|Gabriel|Hana|Mateo|Zara|Elif|Samuel|Nadia\
+|the support lead|the security officer|the head of sales|the data team lead|the QA lead|the account manager\
+|the release manager|the VP of engineering|the legal counsel|the office manager
+length: concise|detailed|step-by-step|bullet-point|short|thorough|plain-language|example-driven
+lead: code|a one-line summary|the recommendation|a diagram|the numbers|an example|the risks|the decision needed
+env: staging|production|the canary cluster|the EU region|QA|the sandbox|the US region|the preview environment\
+|the load-test cluster|the APAC region
+weekday: Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday
+time: 07:00|07:30|08:00|08:30|09:00|09:30|10:00|10:30|11:00|11:30|12:00|12:30|13:00|13:30|14:00|14:30|15:00|15:30\
+|16:00|16:30|17:00|17:30|18:00|18:30
+service: billing|search|auth|notifications|checkout|ingestion|reporting|mobile API|webhooks|recommendations\
+|payments gateway|user profile|inventory|shipping|analytics|email delivery|file storage|chat|feature flag|audit log\
+|pricing|onboarding|admin console|export|import|scheduler|identity|geo lookup|fraud detection|invoicing
+infra: Kubernetes|ECS Fargate|a pair of VMs|AWS Lambda|Cloud Run|Nomad|bare-metal servers|Azure Container Apps\
+|Fly.io machines|a managed Heroku app
+region: us-east-1|eu-west-1|eu-central-1|ap-southeast-2|us-west-2|eu-north-1|ap-northeast-1|sa-east-1|ca-central-1\
+|us-east-2
+team: platform|payments|growth|data|mobile|support|security|infrastructure|search|billing|identity|frontend|SRE\
+|analytics|partnerships|developer experience
+plan: Starter|Team|Business|Enterprise|annual|monthly|nonprofit|education
+nth: 1st|2nd|3rd|5th|7th|10th|12th|15th|20th|25th|28th
+rpm: 30|60|100|120|300|500|600|1,000|2,000|5,000|10,000|20,000
 truth: Terraform/infrastructure state|PagerDuty/on-call schedules|Jira/sprint tickets|Linear/sprint tickets\
 |Figma/design specs|Confluence/runbooks|Notion/runbooks|LaunchDarkly/feature flags|Datadog/error budgets\
-|Google Docs/incident timelines
-pgver: 14|15|16|17
-days: 7|14|30|35|90
-ui: dark mode|compact tables|large fonts|a collapsed sidebar|keyboard shortcuts|high-contrast colours
-language: Python|TypeScript|Go|Rust|Kotlin|SQL|Java
-channel: Slack|Microsoft Teams|SMS|a phone call|WhatsApp
-notes: a bulleted list of decisions|a short paragraph|a table of owners and due dates|action items only
-datefmt: ISO 8601|day month year|month day, year|DD/MM/YYYY
-currency: euros|US dollars|British pounds|Japanese yen
-severity: SEV3|SEV4|low-priority|non-customer-facing
+|Google Docs/incident timelines|GitHub/code owners|Backstage/service ownership|Okta/access groups|Salesforce/customer contracts\
+|Looker/revenue numbers|Sentry/error triage|Statuspage/public incident updates|Snowflake/product analytics\
+|HubSpot/marketing campaigns|Zendesk/support macros
+pgver: 13|14|15|16|17|18
+days: 7|14|21|30|35|45|60|90|180|365
+ui: dark mode|compact tables|large fonts|a collapsed sidebar|keyboard shortcuts|high-contrast colours|a light theme\
+|reduced motion|24-hour clocks|a wide layout|tooltips turned off|a minimal home page
+language: Python|TypeScript|Go|Rust|Kotlin|SQL|Java|Swift|Ruby|C#|Elixir|Scala
+channel: Slack|Microsoft Teams|SMS|a phone call|WhatsApp|Signal|Discord|a video call
+notes: a bulleted list of decisions|a short paragraph|a table of owners and due dates|action items only\
+|a summary with links|numbered next steps|a one-page memo|decisions first, then open questions
+datefmt: ISO 8601|day month year|month day, year|DD.MM.YYYY|YYYY-MM-DD with the weekday
+currency: euros|US dollars|British pounds|Japanese yen|Swiss francs|Canadian dollars|Australian dollars|Indian rupees
+severity: SEV3|SEV4|low-priority|non-customer-facing|informational|staging-only
 trigger: a deploy fails|a customer asks for a refund|the user pastes a stack trace|a test turns flaky\
 |a question is about invoices|an alert fires at night|someone asks for production data\
-|a pull request touches the database schema
+|a pull request touches the database schema|a customer mentions a competitor|a login fails three times\
+|a migration runs longer than expected|the error budget drops below 20%|a contract renewal is due\
+|someone requests admin access|the build cache is cold|a webhook keeps retrying
 action: open a ticket before doing anything else|ask which environment is affected|summarise the error in one sentence\
-|link the relevant runbook|loop in the owning team|suggest a rollback plan
+|link the relevant runbook|loop in the owning team|suggest a rollback plan|attach the last five log lines\
+|check the status page first|confirm the account ID|propose a workaround and a fix|write down the timeline\
+|ask for the exact error message
 habit: reviews the diff twice|asks for a written summary|checks the dashboards|runs the tests locally\
-|reads the changelog|pings the owning team
-activity: merging a pull request|a release|the weekly sync|signing off a budget|a customer call|an incident review
-topic: cost|latency|security|test coverage|the rollout plan|data retention|accessibility
+|reads the changelog|pings the owning team|drafts a rollback plan|reads the customer's history|sleeps on it\
+|asks a second reviewer|checks the cost estimate|reads the runbook
+activity: merging a pull request|a release|the weekly sync|signing off a budget|a customer call|an incident review\
+|a quarterly planning session|a security review|a hiring debrief|a design critique|a sprint demo|an architecture review\
+|a vendor negotiation|a board update
+topic: cost|latency|security|test coverage|the rollout plan|data retention|accessibility|error rates|licensing\
+|vendor lock-in|on-call load|migration risk|pricing impact|customer churn
 forbidden: restart production services|change a customer's billing plan|delete customer data|merge to main\
-|rotate API keys|email customers directly|disable alerts
+|rotate API keys|email customers directly|disable alerts|drop database tables|grant admin rights|issue refunds\
+|change DNS records|publish release notes
 badhabit: repeat the question back|skip the actual error message|hedge without a recommendation\
-|include long disclaimers|ignore the previous answer
-date: January 14|February 3|February 27|March 9|March 30|April 17|May 6|May 22|June 11|July 2|July 29|August 18\
-|September 8|September 24|October 13
-minutes: 12|25|40|55|90|130
+|include long disclaimers|ignore the previous answer|use unexplained acronyms|bury the answer at the end\
+|paste whole log files|apologise repeatedly|change the subject
+minutes: 12|15|25|33|40|47|55|70|90|130|150|240
 cause: an expired TLS certificate|a bad feature flag|a full disk|a runaway cron job|a misconfigured load balancer\
-|a database failover|a DNS change
+|a database failover|a DNS change|a leaked connection pool|a third-party API outage|a bad config push|a memory leak\
+|an exhausted rate limit|a clock skew|a schema migration lock
 project: the onboarding revamp|SSO support|usage-based pricing|the mobile offline mode|the audit log export\
-|the new search ranking|SOC 2 evidence collection
-bug: memory leak|race condition|timezone bug|N+1 query|deadlock|cache stampede
-customer: Globex|Initech|Umbrella Health|Stark Logistics|Wayne Retail|Hooli|Soylent Foods
-symptom: slow page loads|duplicate emails|missing invoices|failed logins|stale search results|timeouts on export
+|the new search ranking|SOC 2 evidence collection|the data warehouse move|multi-region failover|the partner API\
+|GDPR data export|the billing rewrite|dark mode|the self-serve trial|the notification centre|role-based access\
+|the status page|the CLI v2|webhook retries|the usage dashboard
+bug: memory leak|race condition|timezone bug|slow N+1 query|deadlock|cache stampede|fencepost error|character-encoding bug\
+|retry storm|stale cache|null pointer crash|rounding error
+customer: Globex|Initech|Umbrella Health|Stark Logistics|Wayne Retail|Hooli|Soylent Foods|Acme Travel|Cyberdyne Labs\
+|Tyrell Bio|Massive Dynamic|Wonka Industries|Oscorp Energy|Gringotts Bank|Pied Piper|Vandelay Imports|Dunder Supplies\
+|Monarch Media|Sterling Cooper|Prestige Worldwide|Bluth Homes|Nakatomi Trading|Virtucon|Gekko Capital|Los Pollos Foods
+symptom: slow page loads|duplicate emails|missing invoices|failed logins|stale search results|timeouts on export\
+|broken images|wrong currency symbols|empty dashboards|lost webhooks|double charges|slow CSV imports|expired sessions\
+|garbled PDFs
 lesson: alerts need clearer owners|the rollback took too long|staging data was too small to catch it\
-|the runbook was out of date|nobody watched the error budget
-vault: Vault|AWS Secrets Manager|1Password|GCP Secret Manager
-role: backend engineer|designer|support agent|data analyst|sales engineer
-app: GitHub|Linear|Jira|Figma|Notion|Google Workspace|Okta
-amount: 100 euros|500 US dollars|1,000 US dollars|250 British pounds
-billingtool: Stripe|Chargebee|the admin console
-users: 50|200|1,000|5,000
-sev: 1|2|3
-pager: PagerDuty|incident.io|Opsgenie|FireHydrant
-slack: #deploys|#releases|#eng-announce|#ops"""
+|the runbook was out of date|nobody watched the error budget|the canary ran too briefly|the pager went to the wrong team\
+|the status page lagged behind|feature flags need expiry dates|load tests must include the cache|backups were never restored in a drill\
+|the dependency was not pinned
+vault: Vault|AWS Secrets Manager|1Password|GCP Secret Manager|Azure Key Vault|Doppler
+role: backend engineer|designer|support agent|data analyst|sales engineer|product manager|SRE|frontend engineer\
+|security engineer|technical writer|account executive|QA engineer
+app: GitHub|Linear|Jira|Figma|Notion|Google Workspace|Okta|Slack|Datadog|PagerDuty|Sentry|1Password
+amount: 100 euros|500 US dollars|1,000 US dollars|250 British pounds|2,000 euros|50 US dollars|750 Swiss francs\
+|5,000 US dollars|300 Canadian dollars|10,000 yen
+billingtool: Stripe|Chargebee|the admin console|Recurly|Paddle
+users: 50|100|200|500|1,000|2,000|5,000|10,000
+sev: 1|2|3|4
+pager: PagerDuty|incident.io|Opsgenie|FireHydrant|Rootly|Squadcast
+slack: #deploys|#releases|#eng-announce|#ops|#incidents|#platform|#payments-eng|#launch-room|#change-log|#sre
+count: 2|3|4|5|6|8|10|12|15|20|25|30|40|50
+ticket: OPS|INC|SUP|ENG|SEC|DATA|BILL|PLAT"""
 S = {
     name: [tuple(v.split("/")) if "/" in v else v for v in values.split("|")]
     for name, values in (line.split(": ", 1) for line in _SLOTS.splitlines())
 }
+# Slots too long to list: every day of the seed's span, and ticket numbers (8 queues x 1,286 numbers).
+S["date"] = [f"{d:%B} {d.day}" for d in (START + timedelta(days=n) for n in range((END - START).days + 1))]
+S["ticket"] = [f"{queue}-{number}" for queue in S["ticket"] for number in range(1000, 10000, 7)]
 # category tags: a memory template, then (indented) the same facts reworded.
 _TEMPLATES = """\
 factual deploy: Deploys to {env} happen every {weekday} at {time} UTC.
@@ -197,7 +241,7 @@ procedural deploy: To deploy {service} to {env}, run the pipeline, wait for heal
 procedural security: To rotate the {service} API key, create a new key in {vault}, then restart the pods.
     Rotating {service} credentials: new key in {vault}, restart the pods, revoke the old key.
 procedural onboarding: To onboard a new {role}, create their {app} account and add them to the {team} group.
-    New {role} onboarding: an {app} account first, then membership of the {team} group.
+    New {role} onboarding: their {app} account first, then membership of the {team} group.
 procedural billing: Refunds above {amount} need approval from {who} before they are issued in {billingtool}.
     {who} must approve any refund over {amount} before it goes out through {billingtool}.
 procedural testing: To reproduce the {bug} in {service}, run a load test with {users} concurrent users on {env}.
@@ -210,6 +254,33 @@ TEMPLATES = [
     (head, text, alt.strip())
     for head, text, alt in (line.split(": ", 1) + [nxt] for line, nxt in zip(*[iter(_TEMPLATES.splitlines())] * 2))
 ]
+# Per category, a second sentence a memory may carry: where it came from, who confirmed it, how often it was
+# seen. Composed with the templates above, they make the grammar's space (`space()`) run into the billions.
+_CONTEXTS = """\
+factual: Confirmed by {who} on {date}.
+factual: Last verified on {date} by the {team} team.
+factual: It is written down in {truth[0]}.
+factual: It has been this way since {date}.
+factual: See ticket {ticket}.
+preference: Mentioned during {activity} on {date}.
+preference: Said over {channel} on {date}.
+preference: Repeated in {count} conversations so far.
+preference: Confirmed again on {date}.
+behavioral: Seen in {count} conversations since {date}.
+behavioral: Noted by the {team} team after {activity}.
+behavioral: Flagged by {who} in ticket {ticket}.
+episodic: Follow-up owner: {who}.
+episodic: Tracked in ticket {ticket}.
+episodic: It came up again at the {weekday} sync.
+episodic: The {team} team reviewed the impact on {date}.
+procedural: Documented by {who} on {date}.
+procedural: Last run on {date}; it took {minutes} minutes.
+procedural: The {team} team owns this runbook.
+procedural: Tracked in ticket {ticket}."""
+CONTEXTS: dict[str, list[str]] = {}
+for _category, _sentence in (line.split(": ", 1) for line in _CONTEXTS.splitlines()):
+    CONTEXTS.setdefault(_category, []).append(_sentence)
+PLAIN = 0.4  # the share of memories that are one sentence, without a context sentence
 # category tags: a hand-written memory that every org's first agent holds, then (indented) a question worded
 # differently that should find it: the paraphrase demo and test.
 _CURATED = """\
@@ -231,7 +302,6 @@ PARAPHRASES: list[tuple[str, str]] = [  # (an active memory's content, a query t
     for line, query in zip(_CURATED.splitlines(), _CURATED.splitlines()[1:])
     if query.startswith(" ")
 ]
-POOL_BASE, POOL_MAX = 850, 1500  # distinct memory texts per scale unit, and at most (each may add two variants)
 TABLES = (
     "organizations",
     "users",
@@ -258,9 +328,7 @@ class _Visit(NamedTuple):
 def generate(ctx: SeedContext) -> list[Table]:
     """Every ibex_core table, parents first; memories carry MiniLM embeddings of their content."""
     t = {name: Table(name) for name in TABLES}
-    pool, plan, walked = _pool(ctx), [], 0
-    order = list(range(len(CURATED), len(pool)))
-    ctx.random.shuffle(order)  # agents walk the pool in turn: all of it is used before any text repeats
+    plan: list[tuple[Any, Any, list[_Visit], datetime, int, bool]] = []
     for o, (org_name, tier, status) in enumerate(ORGS):
         org, born = ctx.uuid(), ctx.timestamp(START, START + timedelta(days=20))
         slug = org_name.lower().replace(" ", "-")
@@ -284,10 +352,7 @@ def generate(ctx: SeedContext) -> list[Table]:
             name += f" {a // len(AGENT_KINDS) + 1}" if a >= len(AGENT_KINDS) else ""
             agent, created = ctx.uuid(), ctx.timestamp(born, born + timedelta(days=60))
             sessions = _sessions(ctx, t, org, agent, users, directives, created)
-            k = ctx.random.randint(85, 115)
-            picks = [order[(walked + i) % len(order)] for i in range(k)]
-            plan.append((org, agent, sessions, created, (list(range(len(CURATED))) if a == 0 else []) + picks))
-            walked += k
+            plan.append((org, agent, sessions, created, ctx.random.randint(85, 115), a == 0))
             config = {
                 "model": ctx.choice(MODELS),
                 "temperature": ctx.choice([0.0, 0.2, 0.7]),
@@ -315,7 +380,17 @@ def generate(ctx: SeedContext) -> list[Table]:
                 updated_at=created,
                 deleted_at=None,
             )
-    live = _memories(ctx, t, pool, plan)
+    drawn = _Grammar(ctx).draw(sum(k for *_, k, _ in plan))
+    ctx.random.shuffle(drawn)  # the draw cycles through the templates; each agent gets a mix
+    curated = [
+        {"category": h.split()[0], "tags": h.split()[1:], "text": x, "alt": None, "older": None, "curated": True}
+        for h, x in CURATED
+    ]
+    memories, walked = [], 0
+    for org, agent, sessions, created, k, first in plan:
+        memories.append((org, agent, sessions, created, [*(curated if first else []), *drawn[walked : walked + k]]))
+        walked += k
+    live = _memories(ctx, t, memories)
     for row in t["agents"].rows:
         row["total_memories"] = live.get(row["id"], 0)
     _tokens(ctx, t)
@@ -335,28 +410,69 @@ def _render(text: str, values: dict) -> str:
     return out[0].upper() + out[1:]
 
 
-def _pool(ctx: SeedContext) -> list[dict]:
-    """Memory families (text, reworded alt, older text), the curated ones first; every text distinct."""
-    families = [
-        {"category": head.split()[0], "tags": head.split()[1:], "text": text, "alt": None, "older": None}
-        for head, text in CURATED
-    ]
-    seen, size = {f["text"] for f in families}, min(POOL_BASE * ctx.scale, POOL_MAX)
-    for attempt in range(50 * size):
-        if len(families) >= size:
-            break
-        head, text, alt = TEMPLATES[attempt % len(TEMPLATES)]
-        slots = list(dict.fromkeys(name.split("[")[0] for _, name, _, _ in string.Formatter().parse(text) if name))
-        values = {name: ctx.choice(S[name]) for name in slots}
-        if (rendered := _render(text, values)) in seen:
-            continue
-        seen.add(rendered)
-        changed = ctx.choice(slots)
-        older = _render(text, {**values, changed: ctx.choice([v for v in S[changed] if v != values[changed]])})
-        families.append(
-            {"category": head.split()[0], "tags": head.split()[1:], "text": rendered, "alt": _render(alt, values), "older": older}
-        )
-    return families
+def _slots(template: str) -> list[str]:
+    return list(dict.fromkeys(name.split("[")[0] for _, name, _, _ in string.Formatter().parse(template) if name))
+
+
+def space() -> int:
+    """How many distinct memory texts the grammar can write (templates x slot values x context sentences)."""
+    total = 0
+    for head, text, _ in TEMPLATES:
+        tails = sum(math.prod(len(S[n]) for n in _slots(c)) for c in CONTEXTS[head.split()[0]])
+        total += math.prod(len(S[n]) for n in _slots(text)) * (1 + tails)
+    return total
+
+
+class _Grammar:
+    """Memory families drawn without repeats, so distinct texts grow with `--scale` (`space()` bounds them).
+
+    A family is a template with its slots filled, and, but for a share of `PLAIN`, a context sentence of its
+    category with slots of its own; with the same facts reworded (`alt`, from the template's second form)
+    and an older value of one slot (`older`, a fact it superseded). Draws cycle through the templates, so
+    every category keeps its share at any scale; a draw that repeats one already made is drawn again.
+    """
+
+    def __init__(self, ctx: SeedContext) -> None:
+        self.ctx = ctx
+        self.used: set[tuple] = set()
+        self.seen: set[str] = {text for _, text in CURATED}  # never a curated memory's text by chance
+        self.slots = [_slots(text) for _, text, _ in TEMPLATES]
+        self.contexts = {category: [(c, _slots(c)) for c in sentences] for category, sentences in CONTEXTS.items()}
+
+    def draw(self, count: int) -> list[dict]:
+        return [self._family(n % len(TEMPLATES)) for n in range(count)]
+
+    def _pick(self, names: list[str]) -> tuple[int, ...]:
+        return tuple(self.ctx.random.randrange(len(S[name])) for name in names)
+
+    def _family(self, number: int) -> dict:
+        head, text, alt = TEMPLATES[number]
+        category, names = head.split()[0], self.slots[number]
+        for attempt in range(50):  # a template's space runs out only far beyond --scale 100
+            core, tail = self._pick(names), ""
+            extra: tuple | None = None
+            if attempt >= 10 or self.ctx.random.random() >= PLAIN:  # plain sentences run out first: stop trying them
+                which = self.ctx.random.randrange(len(self.contexts[category]))
+                sentence, context_names = self.contexts[category][which]
+                extra = (which, self._pick(context_names))
+                tail = " " + _render(sentence, {n: S[n][i] for n, i in zip(context_names, extra[1], strict=True)})
+            values = {name: S[name][i] for name, i in zip(names, core, strict=True)}
+            rendered = _render(text, values) + tail
+            if (number, core, extra) not in self.used and rendered not in self.seen:
+                break
+        self.used.add((number, core, extra))
+        self.seen.add(rendered)
+        changed = self.ctx.choice(names)
+        older = _render(text, {**values, changed: self.ctx.choice([v for v in S[changed] if v != values[changed]])}) + tail
+        alternative = _render(alt, values) + tail
+        return {
+            "category": category,
+            "tags": head.split()[1:],
+            "text": rendered,
+            "alt": alternative,
+            "older": older,
+            "curated": False,
+        }
 
 
 def _users(ctx: SeedContext, t: dict, org, slug: str, born, count: int) -> list[dict]:
@@ -517,7 +633,7 @@ def _tokens(ctx: SeedContext, t: dict) -> None:
         )
 
 
-def _memories(ctx: SeedContext, t: dict, pool: list[dict], plan: list) -> dict:
+def _memories(ctx: SeedContext, t: dict, plan: list) -> dict:
     """Memories and their history (supersessions, merges, archived duplicates); returns live memories per agent."""
     memories, links = t["memories"], set()
     versions: dict[Any, int] = {}
@@ -609,10 +725,10 @@ def _memories(ctx: SeedContext, t: dict, pool: list[dict], plan: list) -> dict:
         live[agent] = live.get(agent, 0) + (deleted is None)
         return row
 
-    for org, agent, sessions, born, picks in plan:
+    for org, agent, sessions, born, families in plan:
         kept = []
-        for i in picks:
-            f, roll, curated = pool[i], ctx.random.random(), i < len(CURATED)
+        for f in families:
+            roll, curated = ctx.random.random(), f["curated"]
             sid, last, start = ctx.choice(sessions) if ctx.random.random() < 0.8 else _Visit(None, END, born)
             created = ctx.timestamp(start, last)
             if not curated and roll < 0.05:
