@@ -1,0 +1,1 @@
+"""Benchmarks of the kit against the limits beside it: `python -m bench` (see bench/__main__.py)."""
