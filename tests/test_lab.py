@@ -72,6 +72,9 @@ def test_scratch_is_ignored_by_git_and_by_the_suite(pytestconfig):
 
 def test_dbkit_lab_prints_the_database_line_then_the_url_once_it_answers(seeded_clone, tmp_path):
     env = {**os.environ, "DATABASE_URL": seeded_clone}
+    # Ctrl-C as in a terminal: a pytest-xdist worker may run with SIGINT ignored, which a child inherits;
+    # a handler (not SIG_IGN) becomes the default action across exec
+    ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
     lab = subprocess.Popen(
         [sys.executable, "-m", "dbkit", "lab", "--port", "18931"],
         stdout=subprocess.PIPE,
@@ -79,6 +82,7 @@ def test_dbkit_lab_prints_the_database_line_then_the_url_once_it_answers(seeded_
         text=True,
         env=env,
     )
+    signal.signal(signal.SIGINT, ignored)
     try:
         first = lab.stdout.readline()
         assert re.match(r"^database  postgresql://\S+ \(DATABASE_URL\): 0 migration file\(s\) applied, already seeded\n$", first)
@@ -89,7 +93,12 @@ def test_dbkit_lab_prints_the_database_line_then_the_url_once_it_answers(seeded_
         assert (Path(__file__).resolve().parent.parent / "build" / "lab.log").exists()
     finally:
         lab.send_signal(signal.SIGINT)
-        out, err = lab.communicate(timeout=60)
+        try:
+            out, err = lab.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            lab.kill()  # its JupyterLab is in a session of its own: stopped by name through the port it holds
+            subprocess.run(["pkill", "-f", "--", "ServerApp.port=18931"], check=False)
+            raise
     assert out == "" and "Traceback" not in err
     assert lab.returncode in (0, -signal.SIGINT, 130)
     time.sleep(0.2)
