@@ -8,6 +8,9 @@ VENV := .venv
 MERMAID := .tools/mermaid/.installed
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
+# Bytecode is written (to __pycache__/, which git ignores) even where the environment says not to: without
+# it every pytest worker rewrote and compiled all test modules again (collection 9.5 s, 6.5 s with it)
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: lab test install up down clean browser-check
 

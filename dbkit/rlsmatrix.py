@@ -15,7 +15,8 @@ Nothing here knows a schema. `compute(schema)` reads from the catalog:
 Then, for each role, and for "no organization set" and each organization: one transaction that sets the
 settings to the organization (`set_config(..., true)`, as an application does), counts `SELECT count(*)`,
 and runs `UPDATE ... SET col = col` and `DELETE` each inside a savepoint that is rolled back, reading the
-row counts; the transaction itself is rolled back too, so nothing is changed. A role that can log in is
+row counts; the transaction itself is rolled back too, so no row is changed. (The rolled-back UPDATEs do leave
+dead row versions and index entries until autovacuum passes: plans on a small table may differ for a while.) A role that can log in is
 measured on a connection that logs in as it, the way an application connects: a policy may read
 `session_user` (IBEX's tenant binding does), which `SET ROLE` from the kit's own connection would not
 change. A group role that cannot log in is measured with `SET LOCAL ROLE` from the kit's connection.

@@ -72,19 +72,26 @@ def insert_row(conn: psycopg.Connection, table: str, row: dict[str, Any] | None 
 
 
 def digests(url: str, schemas: list[str] | None = None) -> dict[str, tuple[int, str]]:
-    """Row count and an md5 of every row's text, per table: equal digests mean equal contents."""
+    """Row count and a hash of the multiset of rows' text, per table: equal digests mean equal contents.
+
+    Order-independent (a sum of 64-bit row hashes, not an md5 of the sorted rows) and one query for all
+    tables: the suite takes digests before and after every attack on a database, and sorting every row's
+    text (vectors included) cost 0.17 s a time.
+    """
     schemas = schemas or [e.schema for e in registry.with_seed()]
-    found = {}
     with psycopg.connect(url) as conn:
         tables = conn.execute(
             "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = ANY(%s) "
             "AND table_type = 'BASE TABLE' ORDER BY 1, 2",
             (schemas,),
         ).fetchall()
-        for schema, table in tables:
-            query = sql.SQL("SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {} t")
-            found[f"{schema}.{table}"] = conn.execute(query.format(sql.Identifier(schema, table))).fetchone()
-    return found
+        if not tables:
+            return {}
+        each = sql.SQL("SELECT {}, count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text FROM {} t")
+        query = sql.SQL(" UNION ALL ").join(
+            each.format(sql.Literal(f"{schema}.{table}"), sql.Identifier(schema, table)) for schema, table in tables
+        )
+        return {name: (count, digest) for name, count, digest in conn.execute(query)}
 
 
 @dataclass

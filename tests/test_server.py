@@ -28,13 +28,32 @@ ROOT = os.geteuid() == 0
 
 
 @pytest.fixture
-def data_dir():
+def empty_dir():
+    """Where no server has been yet: `dbkit up` runs initdb there."""
     parent = Path(tempfile.mkdtemp(prefix="dbkit-srv-"))
     parent.chmod(0o755)
     directory = parent / "pg"
     yield directory
     server.down(directory)
     subprocess.run(["rm", "-rf", str(parent)], check=False)
+
+
+@pytest.fixture(scope="module")
+def _first_started():
+    """A data directory as the first `dbkit up` and `down` leave it, made once per module (initdb is ~1 s)."""
+    parent = Path(tempfile.mkdtemp(prefix="dbkit-srv-tpl-"))
+    parent.chmod(0o755)
+    server.up(directory=parent / "pg")
+    server.down(parent / "pg")
+    yield parent / "pg"
+    subprocess.run(["rm", "-rf", str(parent)], check=False)
+
+
+@pytest.fixture
+def data_dir(empty_dir, _first_started):
+    """A stopped server's data directory of its own: a copy (owner, modes and password file kept) of `_first_started`."""
+    subprocess.run(["cp", "-a", str(_first_started), str(empty_dir)], check=True)
+    return empty_dir
 
 
 @pytest.fixture
@@ -99,7 +118,8 @@ def test_up_is_idempotent_and_data_survives_restart(data_dir):
         assert conn.execute("SELECT v FROM kept").fetchone() == ("still here",)
 
 
-def test_cli_up_status_down(data_dir):
+def test_cli_up_status_down(empty_dir):
+    data_dir = empty_dir  # the first start: initdb, password, database
     up = _dbkit(data_dir, "up")
     assert up.code == 0 and up.stdout.strip() == server.status(data_dir).url
     assert _dbkit(data_dir, "url").stdout.strip() == up.stdout.strip()
@@ -146,9 +166,20 @@ def test_the_server_holds_only_its_own_users_group(data_dir):
     assert fields["Groups"].strip() in ("", str(entry.pw_gid))
 
 
+@pytest.fixture(scope="module")
+def on_tcp(_first_started):
+    """One server on a TCP port for every bad port below: each must leave it running as it was."""
+    parent = Path(tempfile.mkdtemp(prefix="dbkit-srv-"))
+    parent.chmod(0o755)
+    subprocess.run(["cp", "-a", str(_first_started), str(parent / "pg")], check=True)
+    yield parent / "pg", server.up(port=_free_port(), directory=parent / "pg")
+    server.down(parent / "pg")
+    subprocess.run(["rm", "-rf", str(parent)], check=False)
+
+
 @pytest.mark.parametrize("bad", [0, 80, 70000, -1, "busy"])
-def test_a_bad_port_is_refused_before_anything_is_stopped(data_dir, bad):
-    first = server.up(port=_free_port(), directory=data_dir)
+def test_a_bad_port_is_refused_before_anything_is_stopped(on_tcp, bad):
+    data_dir, first = on_tcp
     busy = socket.socket()
     busy.bind(("127.0.0.1", 0))
     busy.listen()
@@ -263,8 +294,9 @@ def test_private_parent_is_refused_not_loosened():
         private.rmdir()
 
 
-def test_where_there_are_no_unix_sockets_the_server_listens_on_loopback_with_a_password(data_dir):
+def test_where_there_are_no_unix_sockets_the_server_listens_on_loopback_with_a_password(empty_dir):
     """The Windows branch of the platform seam, run here: TCP only, scram, a port remembered across starts."""
+    data_dir = empty_dir  # initdb too runs as on Windows
     script = (
         "import sys; from pathlib import Path; from dbkit import _platform, server; _platform.SOCKETS = False\n"
         "s = server.up(directory=Path(sys.argv[1])); print(s.url); print(s.port)\n"
