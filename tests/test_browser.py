@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.notebooks]  # JupyterLab runs a notebook in a kernel
 # Debian's package (what .ci/run installs), or the one a developer or a hosted runner already has
 CHROMIUM = next(
     (Path(found) for name in ("chromium", "chromium-browser", "google-chrome", "chrome") if (found := shutil.which(name))),

@@ -9,6 +9,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from dbkit import DbkitError
 from dbkit.run import MERMAID_JS, run
 
+pytestmark = pytest.mark.notebooks  # `dbkit run` executes notebooks in kernels
+
 
 def _notebook(folder, name, *sources):
     notebook = new_notebook(cells=[new_code_cell(s) for s in sources])
