@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import shutil
 import sys
@@ -66,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
         meta.update(total_s=round(time.perf_counter() - started, 1), load_average_end=load(), failed=failed)
         _report.write(bench, meta)
+        if not args.quick and not args.only and not args.skip and args.out is None:  # a full run: the README shows it
+            _report.update_readme(ROOT / "README.md", json.loads((out / "results.json").read_text()))
         bench.say(f"written to {out} in {meta['total_s'] / 60:.1f} min" + (f"; failed: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
 from ._measure import Bench
@@ -16,6 +17,38 @@ def write(bench: Bench, meta: dict[str, Any]) -> None:
     data = {"meta": meta, "targets": [dataclasses.asdict(t) for t in bench.targets], "areas": bench.results}
     (bench.out / "results.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
     (bench.out / "README.md").write_text(markdown(data))
+
+
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def readme_section(data: dict[str, Any]) -> str:
+    """The README's performance section: how to run, the targets with their verdicts, the plot (written by a full run)."""
+    meta = data["meta"]
+    verdicts = [t["met"] for t in data["targets"] if t["met"] is not None]
+    lines = [
+        "`python -m bench` measures the kit against the limits beside it, on its own embedded server (under 15",
+        "minutes on two cores; `--only AREA...` for some, `--quick` for a smoke run of a minute). Each figure is a",
+        "median of repeated runs and each comparison a ratio measured in the same run; no test asserts a time.",
+        f"The last full run ({meta['date'][:10]}, {meta['cores']} cores, commit {meta['commit']}): "
+        f"{verdicts.count(True)} targets met, {verdicts.count(False)} not (the reason beside each). Every table: "
+        "[`bench/results/README.md`](bench/results/README.md); raw figures: "
+        "[`bench/results/results.json`](bench/results/results.json).",
+        "",
+    ]
+    lines += _table(["area", "what", "measured", "target", "verdict"],
+                    [[t["area"], t["what"], t["measured"], t["limit"], MET[t["met"]] + (f" ({t['note']})" if t["note"] else "")]
+                     for t in data["targets"]])  # fmt: skip
+    if (data["areas"].get("vectors") or {}).get("hnsw_schema_index"):
+        lines += ["![recall@10 against latency of the HNSW and IVFFlat settings](bench/results/vectors.png)", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def update_readme(path: Path, data: dict[str, Any]) -> None:
+    """Put `readme_section` between the README's bench markers."""
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    path.write_text(text[:start] + "\n" + readme_section(data) + text[end:], encoding="utf-8")
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:

@@ -1,9 +1,10 @@
 """The test suite (issue P6): the README's test command, and `pytest -m "not notebooks"`, by wall time.
 
-`make test` is its install step (a no-op once installed, but it may reach the network when the lock
-changed) and then these commands, run here as the Makefile runs them: ruff check, ruff format --check,
-then mypy beside `pytest -n 2`. Reported, not asserted: the targets are <= 2 min and <= 45 s. A failing
-run is timed too, and its outcome is recorded beside the figure.
+`make test` itself, as a user runs it (its install step is a no-op once installed): ruff check, ruff format
+--check, then mypy beside `pytest -n 2 --dist loadfile`. In the user's environment, not the bench's: the
+bench moves bytecode to a cache of its own for the start-up figures, which would make every process of the
+suite compile again. Reported, not asserted: the targets are <= 2 min and <= 45 s. A failing run is timed
+too, and its outcome is recorded beside the figure.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 from ._measure import ROOT, Bench, timed
 
 VENV = ROOT / ".venv" / "bin"
+# Said beside a suite figure over its target: measured once by hand, not by this run (-n 4 took longer than -n 2)
+_WHY = "CPU-bound: two workers keep both cores busy (the server's backends, kernels, clones)"
 
 
 def _command(args: list[str], env: dict[str, str]) -> dict[str, Any]:
@@ -26,28 +29,24 @@ def _command(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 
 def measure(bench: Bench) -> None:
+    import os
+
     with bench.area("suite") as found:
-        env = {k: v for k, v in bench.env.items() if k not in ("DBKIT_DATA_DIR", "DATABASE_URL")}  # the suite's own server
+        drop = ("DBKIT_DATA_DIR", "DATABASE_URL", "PYTHONPYCACHEPREFIX")  # the suite's own server, the user's bytecode
+        env = {k: v for k, v in os.environ.items() if k not in drop}
         python = str(VENV / "python") if (VENV / "python").exists() else sys.executable
         if bench.quick:  # a smoke test of the plumbing: one gate (the suite itself takes minutes)
             found["quick"] = _command([str(VENV / "ruff"), "check", "bench"], env)
             bench.target("suite", "quick: `ruff check bench` only", f"{found['quick']['seconds']:.1f} s", "reported", None)
             return
-        gates = [
-            _command([str(VENV / "ruff"), "check", "dbkit", "tests", "bench"], env),
-            _command([str(VENV / "ruff"), "format", "--check", "dbkit", "tests", "bench"], env),
-        ]
-        script = (
-            f"{VENV / 'mypy'} & types=$!; {python} -m pytest -n 2 -q -rfE -p no:cacheprovider; tests=$?; wait $types; types=$?; "
-        )
-        script += "exit $((tests || types))"
-        whole = _command(["bash", "-c", script], env)
-        fast = _command([python, "-m", "pytest", "-n", "2", "-q", "-rfE", "-p", "no:cacheprovider", "-m", "not notebooks"], env)
-        found.update(gates=gates, make_test_body=whole, not_notebooks=fast)
-        total = sum(g["seconds"] for g in gates) + whole["seconds"]
-        outcome = "passed" if not any(g["exit"] for g in gates) and not whole["exit"] else "FAILED: " + next(
-            (r["summary"] for r in [*gates, whole] if r["exit"]), "")  # fmt: skip
-        bench.target("suite", "`make test` (ruff, ruff format, mypy beside `pytest -n 2`)", f"{total:.0f} s ({outcome})",
-                     "<= 2 min (reported)", total <= 120)  # fmt: skip
-        bench.target("suite", '`pytest -n 2 -m "not notebooks"`', f"{fast['seconds']:.0f} s ({'passed' if not fast['exit'] else 'FAILED: ' + fast['summary']})",
-                     "<= 45 s (reported)", fast["seconds"] <= 45)  # fmt: skip
+        whole = _command(["make", "test"], env)
+        fast = _command([python, "-m", "pytest", "-n", "2", "--dist", "loadfile", "-q", "-rfE", "-p", "no:cacheprovider",
+                         "-m", "not notebooks"], env)  # fmt: skip
+        found.update(make_test=whole, not_notebooks=fast)
+        outcome = "passed" if not whole["exit"] else "FAILED: " + whole["summary"]
+        bench.target("suite", "`make test` (ruff, ruff format, mypy beside `pytest -n 2 --dist loadfile`)",
+                     f"{whole['seconds']:.0f} s ({outcome})", "<= 2 min (reported)", whole["seconds"] <= 120,
+                     _WHY if whole["seconds"] > 120 else "")  # fmt: skip
+        bench.target("suite", '`pytest -n 2 --dist loadfile -m "not notebooks"`',
+                     f"{fast['seconds']:.0f} s ({'passed' if not fast['exit'] else 'FAILED: ' + fast['summary']})",
+                     "<= 45 s (reported)", fast["seconds"] <= 45, _WHY if fast["seconds"] > 45 else "")  # fmt: skip

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench import _measure, _report, vectors
+from bench.__main__ import AREAS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,3 +57,13 @@ def test_a_quick_run_writes_its_results(tmp_path):
     assert [t["area"] for t in data["targets"]] and all(t["met"] is None for t in data["targets"])  # a quick run judges nothing
     assert "SQLSTATE 23505" in data["areas"]["migrations"]["error_line"] and ":4:" in data["areas"]["migrations"]["error_line"]
     assert (tmp_path / "README.md").read_text().startswith("# Benchmark results")
+
+
+def test_the_readme_shows_the_committed_full_run():
+    """The README's performance section is the last full run's, as `python -m bench` writes it."""
+    data = json.loads((ROOT / "bench" / "results" / "results.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index(_report.README_START) + len(_report.README_START) : readme.index(_report.README_END)]
+    assert not data["meta"]["quick"] and set(data["meta"]["areas"]) == set(AREAS)
+    assert block.strip() == _report.readme_section(data).strip()
+    assert "![recall@10" in block and (ROOT / "bench" / "results" / "vectors.png").exists()

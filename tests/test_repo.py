@@ -94,6 +94,7 @@ def _workers(test) -> int:
 def test_reliability_figures_are_the_suites_own_counts(tmp_path):
     import test_append_only
     import test_cli
+    import test_load
     import test_migrate
     import test_readonly
     import test_rls
@@ -122,5 +123,9 @@ def test_reliability_figures_are_the_suites_own_counts(tmp_path):
         _workers(test_migrate.test_four_concurrent_runners_apply_each_file_once),
         _cases(test_seed.test_a_failing_seed_leaves_every_schema_as_it_was),
         _workers(test_seed.test_concurrent_seeds_of_one_schema_both_finish_with_the_same_rows),
+        test_load.KIT_READERS + test_load.OWN_READERS,
+        test_load.KIT_READERS,
+        test_load.OWN_READERS,
+        test_load.RESEEDS,
         _cases(test_server.test_a_bad_port_is_refused_before_anything_is_stopped),
     ]
