@@ -537,3 +537,22 @@ def test_pg_stat_statements_is_read_only_when_installed(fresh_db, quiet_config):
     dbkit.db.forget()
     notes = lint("public", fresh_db, quiet_config).attrs["evidence"]
     assert any(n.startswith("pg_stat_statements: ") and "not installed" not in n for n in notes), notes
+
+
+def test_an_index_built_before_its_rows_is_found_while_other_sessions_write(rules_db, quiet_config, monkeypatch):
+    """age() counts from the current transaction: other sessions' transactions between reading the catalog and
+    sampling the rows must not make the rows look older than the index (the rule once compared across the two)."""
+    from dbkit.lint import _vectors
+
+    sample = _vectors._rows_after
+
+    def meanwhile(ctx, table, index):
+        with psycopg.connect(rules_db, autocommit=True) as other:
+            for _ in range(20):
+                other.execute("SELECT txid_current()")
+        return sample(ctx, table, index)
+
+    monkeypatch.setattr(_vectors, "_rows_after", meanwhile)
+    bad, ok = _schema("ivfflat-built-empty", "bad"), _schema("ivfflat-built-empty", "ok")
+    assert f"{bad}.items.items_ivf" in _found(lint(bad, rules_db, quiet_config), "ivfflat-built-empty")
+    assert _found(lint(ok, rules_db, quiet_config), "ivfflat-built-empty") == []

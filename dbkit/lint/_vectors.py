@@ -123,7 +123,7 @@ def _ivfflat_built_empty(ctx: Context) -> Iterator[Hit]:
         for index in table.indexes:
             if index.method != "ivfflat" or index.built_age is None or index.built_age >= _UNKNOWN_AGE:
                 continue
-            later, sampled = _rows_after(ctx, table, index.built_age)
+            later, sampled = _rows_after(ctx, table, index)
             if sampled and later * 2 >= sampled:
                 share = "all" if later == sampled else f"{later:,} of {sampled:,}"
                 when = " (it was built on an empty table)" if later == sampled else ""
@@ -165,16 +165,22 @@ def _seen(uses: list) -> str:
     return "seen in " + ", ".join(sources[:3]) + (f" and {len(sources) - 3} more" if len(sources) > 3 else "")
 
 
-def _rows_after(ctx: Context, table: Table, built_age: int) -> tuple[int, int]:
-    """(rows written after the index's build, rows sampled): a row is newer when its xmin is younger than the index's."""
+def _rows_after(ctx: Context, table: Table, index: Index) -> tuple[int, int]:
+    """(rows written after the index's build, rows sampled): a row is newer when its xmin is younger than the index's.
+
+    Both ages in one statement: age() counts from the current transaction, and other sessions' transactions
+    between two statements would make every row look older than it is.
+    """
     relation = sql.Identifier(table.schema, table.name)
     sample: sql.Composable = sql.SQL("")
     if (table.rows_estimate or 0) > _SAMPLE:
         percent = max(0.01, min(100.0, 100.0 * _SAMPLE / (table.rows_estimate or 1)))
         sample = sql.SQL(" TABLESAMPLE SYSTEM ({})").format(sql.Literal(percent))
     query = sql.SQL(
-        "SELECT count(*) FILTER (WHERE age(xmin) < %s), count(*) FROM (SELECT xmin FROM {}{} LIMIT {}) AS sampled"
+        "SELECT count(*) FILTER (WHERE age(xmin) < (SELECT age(c.xmin) FROM pg_class c WHERE c.oid = %s::regclass)), "
+        "count(*) FROM (SELECT xmin FROM {}{} LIMIT {}) AS sampled"
     ).format(relation, sample, sql.Literal(_SAMPLE))
     with ctx.db.reading() as reader:
-        later, sampled = reader.query(query, [built_age]).rows[0]
+        name = sql.Identifier(table.schema, index.name).as_string(reader.conn)
+        later, sampled = reader.query(query, [name]).rows[0]
     return int(later), int(sampled)
