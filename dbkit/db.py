@@ -44,6 +44,20 @@ class Rows:
     rows: list[tuple[Any, ...]]
 
 
+def _self_grant(conn: psycopg.Connection) -> None:
+    """Roles the kit's role creates (dbkit_reader, ibex_app, the tenants, audit_writer) grant it their membership.
+
+    Since PostgreSQL 16 a CREATEROLE user gets only ADMIN on the roles it creates, not membership: the kit
+    could not SET ROLE to them (the RLS matrix measures ibex_tenant so) nor end their sessions when it drops
+    a database. `createrole_self_grant` is PostgreSQL's own switch for it; a superuser needs none.
+    """
+    if conn.info.server_version < 160000 or conn.info.parameter_status("is_superuser") == "on":
+        return
+    conn.execute("SET createrole_self_grant = 'set, inherit'")
+    if not conn.autocommit:
+        conn.commit()  # SET in a transaction that is rolled back would be undone
+
+
 class Database:
     """The kit's view of one database: its URL, its own connections, and the read-only path."""
 
@@ -79,7 +93,9 @@ class Database:
     def connect(self, *, autocommit: bool = True, application_name: str = "dbkit", **kwargs: Any) -> psycopg.Connection:
         """A new psycopg connection as the URL's role; autocommit by default, so nothing sits idle in a transaction."""
         self._require_postgres("connect")
-        return self._open(self.url, autocommit=autocommit, application_name=application_name, **kwargs)
+        conn = self._open(self.url, autocommit=autocommit, application_name=application_name, **kwargs)
+        _self_grant(conn)
+        return conn
 
     def engine(self) -> Engine:
         """The handle's SQLAlchemy engine (psycopg 3, `pool_pre_ping`), created once."""

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+import dbkit
 from dbkit.migrate import migrate
 
 ROW = "INSERT INTO audit_events (id, trace_id, type, outcome) VALUES (1, 't1', 'task.started', 'success')"
@@ -85,7 +86,7 @@ def pg_audit(pg_url):
 
     url = create_database()
     migrate(url, ["syris"])
-    with psycopg.connect(url, autocommit=True) as conn:
+    with dbkit.connect(url) as conn:  # the kit's connection: as a CREATEROLE user it may then SET ROLE to it
         conn.execute("DO $$ BEGIN CREATE ROLE audit_writer NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
         conn.execute("GRANT USAGE ON SCHEMA syris TO audit_writer")
         conn.execute("GRANT ALL ON syris.audit_events TO audit_writer")

@@ -122,3 +122,25 @@ def test_the_cli_works_through_the_url_and_never_prints_the_password(managed):
     assert done.code == 0 and "up to date" in done.stdout and PASSWORD not in done.stdout + done.stderr
     bad = cli_process("migrate", "--url", managed.replace(PASSWORD, "wrong"))
     assert bad.code == 1 and len(bad.lines) == 1 and "password authentication failed" in bad.stderr and PASSWORD not in bad.stderr
+
+
+def test_the_kit_may_act_as_the_roles_it_creates(managed):
+    """PostgreSQL 16+ gives a CREATEROLE user no membership in what it creates; the kit asks for it, so the RLS
+    matrix can SET ROLE ibex_tenant and the tenants' logins are measured as themselves."""
+    from dbkit import rls, rlsmatrix
+
+    migrate(managed)
+    seed(managed, ["ibex_core"], if_needed=True)
+    explore.query("SELECT 1", url=managed)  # the reader role exists once something was read
+    with psycopg.connect(managed) as conn:
+        granted = dict(conn.execute(
+            "SELECT r.rolname, bool_or(m.set_option AND m.inherit_option) FROM pg_auth_members m "
+            "JOIN pg_roles r ON r.oid = m.roleid WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = current_user) "
+            "GROUP BY 1"
+        ).fetchall())  # fmt: skip
+    assert granted.get("ibex_tenant") is True and granted.get("ibex_app") is True and granted.get("dbkit_reader") is True
+    matrix = rlsmatrix.compute("ibex_core", managed, logins=rls.tenant_roles(managed), tables=["memories"])
+    assert dict(matrix.roles)["ibex_tenant"] == "SET ROLE"
+    assert all(c.select == 0 for c in matrix.cells if c.role == "ibex_tenant")  # bound to no organization: nothing
+    _, memories = _first_org()
+    assert max(c.select for c in matrix.cells if c.role == "ibex_app") == memories
