@@ -177,12 +177,13 @@ def compute(schema: str, url: Any = None, *, logins: Iterable[str] = (), tables:
     key = _tenant_key(live, compared)
     org_settings = _org_settings(compared, key)
     orgs = _organizations(db, live, key, compared, max_orgs)
-    measured = _roles(db, tables_measured, list(logins))
+    asked = list(logins)
+    measured = _roles(db, tables_measured, asked)
     cells: list[Cell] = []
     via: list[tuple[str, str]] = []
     with db.connect(application_name="dbkit rls matrix") as admin:
         for role in measured:
-            how, conn = _connect(db, admin, role)
+            how, conn = _connect(db, admin, role, set(asked))
             via.append((role.name, how))
             set_role = role.name if how == "SET ROLE" else None
             try:
@@ -216,18 +217,29 @@ def _roles(db: Database, tables: list[Table], logins: list[str]) -> list[catalog
     return [found[name] for name in dict.fromkeys([*bound, *logins])]
 
 
-def _connect(db: Database, admin: psycopg.Connection, role: catalog.Role) -> tuple[str, psycopg.Connection]:
-    """Log in as the role when it can (with the password the kit derives, when it has one), else SET ROLE later."""
+def _connect(db: Database, admin: psycopg.Connection, role: catalog.Role, asked: set[str]) -> tuple[str, psycopg.Connection]:
+    """Log in as the role when it can, else SET ROLE later; never change a password the caller did not ask for.
+
+    The kit's own role is measured on its own connection. Another login role is tried with the password the
+    kit derives for it (as `rls` gives its roles); only a role named in `logins` gets that password set when
+    it does not work yet, so measuring a shared server never resets an application's password.
+    """
     if not role.login:
         return "SET ROLE", admin
-    password = roles.derived_password(db.url, role.name)
+    if role.name == admin.info.user:
+        return "login", admin
+    url = Resolved(roles.login_url(db.url, role.name), "argument")
+    try:
+        return "login", Database(url).connect(application_name="dbkit rls matrix")
+    except ConnectError:
+        password = roles.derived_password(db.url, role.name) if role.name in asked else None
     if password:
         roles.set_password(admin, role.name, password)
-    try:
-        conn = Database(Resolved(roles.login_url(db.url, role.name), "argument")).connect(application_name="dbkit rls matrix")
-    except ConnectError:
-        return "SET ROLE", admin  # this server refuses the login (pg_hba, no password): measured as the kit's SET ROLE
-    return "login", conn
+        try:
+            return "login", Database(url).connect(application_name="dbkit rls matrix")
+        except ConnectError:
+            pass
+    return "SET ROLE", admin  # this server refuses the login (pg_hba, no password): measured as the kit's SET ROLE
 
 
 def _privileges(conn: psycopg.Connection, set_role: str | None, tables: list[Table]) -> set[tuple[str, str]]:

@@ -17,6 +17,7 @@ import pytest
 from kit_fixtures import cli_process
 
 from dbkit import check, db, diagram, explore, server
+from dbkit.errors import UsageError
 from dbkit.migrate import migrate
 from dbkit.seed import seed
 
@@ -144,3 +145,24 @@ def test_the_kit_may_act_as_the_roles_it_creates(managed):
     assert all(c.select == 0 for c in matrix.cells if c.role == "ibex_tenant")  # bound to no organization: nothing
     _, memories = _first_org()
     assert max(c.select for c in matrix.cells if c.role == "ibex_app") == memories
+
+
+def test_the_rls_matrix_changes_no_password_it_was_not_asked_to(managed):
+    """Measuring a shared server must not reset an application's password, nor the kit's own."""
+    from dbkit import rlsmatrix
+
+    migrate(managed)
+    seed(managed, ["ibex_core"], if_needed=True)
+    with psycopg.connect(managed, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS someapp")
+        conn.execute("CREATE ROLE someapp LOGIN PASSWORD 'app-Secret-7'")
+        conn.execute("GRANT USAGE ON SCHEMA ibex_core TO someapp")
+        conn.execute("GRANT SELECT ON ibex_core.memories TO someapp")
+    # The kit's role is measured as itself; someapp, made by the administrator, is no role it may become or
+    # give a password to: one line says so, after the kit's own role was measured
+    with pytest.raises(UsageError, match="may not SET ROLE someapp"):
+        rlsmatrix.compute("ibex_core", managed, tables=["memories"])
+    app_url = managed.replace(f"kit:{PASSWORD}@", "someapp:app-Secret-7@")
+    with psycopg.connect(app_url) as app, psycopg.connect(managed) as kit:  # both passwords still work
+        assert app.execute("SELECT current_user").fetchone() == ("someapp",)
+        assert kit.execute("SELECT current_user").fetchone() == ("kit",)
