@@ -83,6 +83,7 @@ def test_dbkit_lab_prints_the_database_line_then_the_url_once_it_answers(seeded_
         env=env,
     )
     signal.signal(signal.SIGINT, ignored)
+    url = ""
     try:
         first = lab.stdout.readline()
         assert re.match(r"^database  postgresql://\S+ \(DATABASE_URL\): 0 migration file\(s\) applied, already seeded\n$", first)
@@ -96,8 +97,9 @@ def test_dbkit_lab_prints_the_database_line_then_the_url_once_it_answers(seeded_
         try:
             out, err = lab.communicate(timeout=60)
         except subprocess.TimeoutExpired:
-            lab.kill()  # its JupyterLab is in a session of its own: stopped by name through the port it holds
-            subprocess.run(["pkill", "-f", "--", "ServerApp.port=18931"], check=False)
+            lab.kill()  # its JupyterLab is in a session of its own: stopped through its token (the port may differ)
+            if url:
+                subprocess.run(["pkill", "-f", "--", "IdentityProvider.token=" + url.rsplit("=", 1)[-1]], check=False)
             raise
     assert out == "" and "Traceback" not in err
     assert lab.returncode in (0, -signal.SIGINT, 130)
