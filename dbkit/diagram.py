@@ -25,7 +25,7 @@ from . import catalog
 from .catalog import ForeignKey, Schema, Table
 from .errors import NotFoundError, UsageError
 
-__all__ = ["PART_SIZE", "image", "mermaid", "mermaid_of", "neighbourhood", "parts", "parts_of", "save", "show"]
+__all__ = ["PART_SIZE", "image", "key_markers", "mermaid", "mermaid_of", "neighbourhood", "parts", "parts_of", "save", "show"]
 
 PART_SIZE = 8  # tables per diagram before a schema is drawn in parts
 _FULL_COLUMNS_UP_TO = 6  # tables in one diagram that still show every column; larger ones show keys only
@@ -143,7 +143,7 @@ def mermaid_of(live: Schema, names: Iterable[str] | None = None, *, columns: str
 
 
 def _entity(table: Table, columns: str) -> list[str]:
-    keys = _key_markers(table)
+    keys = key_markers(table)
     shown = [c for c in table.columns if columns == "all" or keys.get(c.name)]
     head = _entity_name(table.name)
     if not shown:
@@ -156,7 +156,8 @@ def _entity(table: Table, columns: str) -> list[str]:
     return [f"    {head} {{", *body, "    }"]
 
 
-def _key_markers(table: Table) -> dict[str, list[str]]:
+def key_markers(table: Table) -> dict[str, list[str]]:
+    """PK, FK and UK per column name, in that order (the diagram's markers, the data dictionary's Key column)."""
     markers: dict[str, list[str]] = {}
     for column in table.primary_key:
         markers.setdefault(column, []).append("PK")
@@ -258,7 +259,7 @@ def _dot(live: Schema, names: list[str] | None, columns: str) -> Any:
     graph.node_attr.update(shape="plaintext", fontname="Helvetica", fontsize="10")
     graph.edge_attr.update(fontname="Helvetica", fontsize="9", arrowhead="crow", arrowtail="tee", dir="both")
     for table in sorted((t for t in live.tables if t.name in chosen), key=lambda t: t.name):
-        keys = _key_markers(table)
+        keys = key_markers(table)
         rows = [f'<TR><TD BGCOLOR="#dde6f0" COLSPAN="2"><B>{html.escape(table.name)}</B></TD></TR>']
         for column in table.columns:
             if columns == "keys" and not keys.get(column.name):

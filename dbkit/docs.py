@@ -289,7 +289,7 @@ def _table(table: Table, anchors: dict[str, str]) -> list[str]:
 
 
 def _columns(table: Table) -> list[str]:
-    keys = _keys(table)
+    keys = {name: ", ".join(marks) for name, marks in diagram.key_markers(table).items()}
     out = ["| # | column | type | nullable | default | key | description |", "|---:|---|---|---|---|---|---|"]
     for column in table.columns:
         out.append(
@@ -306,22 +306,6 @@ def _default(column: Column) -> str:
     if column.generated:
         return "generated: " + _code(column.generated, cell=True)
     return _code(column.default, cell=True) if column.default is not None else ""
-
-
-def _keys(table: Table) -> dict[str, str]:
-    marks: dict[str, list[str]] = {}
-    for name in table.primary_key:
-        marks.setdefault(name, []).append("PK")
-    for fk in table.foreign_keys:
-        for name in fk.columns:
-            if "FK" not in marks.setdefault(name, []):
-                marks[name].append("FK")
-    for unique in table.unique_sets():
-        if unique != table.primary_key:
-            for name in unique:
-                if "UK" not in marks.setdefault(name, []):
-                    marks[name].append("UK")
-    return {name: ", ".join(found) for name, found in marks.items()}
 
 
 def _relations(table: Table, anchors: dict[str, str]) -> list[str]:
