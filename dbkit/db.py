@@ -26,12 +26,13 @@ if TYPE_CHECKING:
     import psycopg
     from sqlalchemy import Engine
 
-__all__ = ["Database", "Reader", "Rows", "database", "forget", "scalar"]
+__all__ = ["Database", "Reader", "Rows", "database", "forget", "lift_forced_rls", "past_forced_rls", "scalar"]
 
 _log = logging.getLogger("dbkit")
 _HANDLES: dict[tuple[str, str], Database] = {}
 _GUARD = threading.Lock()
 # Settings a read may not change even for its own transaction: they are the walls around it.
+_BYPASSES = "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
 _WALLS = {"role", "session_authorization", "transaction_read_only", "default_transaction_read_only", "search_path"}
 
 
@@ -66,6 +67,8 @@ class Database:
         self._lock = threading.RLock()
         self._reader: Any = None
         self._reader_is_admin = False
+        self._reader_bypasses: bool | None = None
+        self.past_rls = False  # `explore.read_past_rls()` turns it on for the process's reads of this database
         self._types: Any = None  # a psycopg AdaptersMap with pgvector's types, once the extension exists
         self._engine: Engine | None = None
 
@@ -111,13 +114,24 @@ class Database:
     # -- reads ---------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def reading(self, settings: dict[str, str] | None = None) -> Iterator[Reader]:
-        """One READ ONLY transaction on the reader connection; rolled back and discarded at the end."""
+    def reading(self, settings: dict[str, str] | None = None, *, past_rls: bool | None = None) -> Iterator[Reader]:
+        """One READ ONLY transaction on the reader connection; rolled back and discarded at the end.
+
+        `past_rls` (default: the handle's `past_rls`, off): see every row, as the explorer does where it has
+        BYPASSRLS (the kit's role is a superuser, as on the embedded server). Where it has not (a managed
+        server, whose kit role may not grant it), the read runs as the kit's role, the tables' owner, with
+        FORCE ROW LEVEL SECURITY lifted in a READ ONLY transaction that is rolled back: still one parsed read,
+        but holding the forced tables' ACCESS EXCLUSIVE locks while it runs, so only on request.
+        """
         import psycopg
 
         with self._lock:
             if self.is_sqlite:
                 with _sqlite_reader(self.url) as reader:
+                    yield reader
+                return
+            if (self.past_rls if past_rls is None else past_rls) and not self.reader_bypasses_rls():
+                with self._reading_as_owner(settings) as reader:
                     yield reader
                 return
             with contextlib.ExitStack() as after, contextlib.ExitStack() as transaction:
@@ -133,6 +147,33 @@ class Database:
                         self._reader = None
                         raise ConnectError(f"lost the connection to {self.masked}: {mask_text(str(exc).strip())}") from None
                     raise database_error(exc) from None
+
+    def reader_bypasses_rls(self) -> bool:
+        """Whether the explorer sees rows that row-level security hides (superuser or BYPASSRLS)."""
+        with self._lock:
+            if self._reader_bypasses is None:
+                with self.reading(past_rls=False) as reader:
+                    self._reader_bypasses = bool(reader.query(_BYPASSES).rows[0][0])
+            return self._reader_bypasses
+
+    @contextlib.contextmanager
+    def _reading_as_owner(self, settings: dict[str, str] | None) -> Iterator[Reader]:
+        import psycopg
+
+        from .locks import lock_timeout
+
+        with self.connect(application_name="dbkit reader past RLS") as conn:
+            try:
+                with conn.transaction(force_rollback=True):
+                    conn.execute("SELECT set_config('lock_timeout', %s, true)", (lock_timeout(),))
+                    lift_forced_rls(conn)
+                    conn.execute("SET TRANSACTION READ ONLY")  # allowed after queries: only READ WRITE is not
+                    reader = Reader(conn)
+                    for name, value in (settings or {}).items():
+                        reader.set(name, value)
+                    yield reader
+            except psycopg.Error as exc:
+                raise database_error(exc, doing="reading past row-level security as the tables' owner") from None
 
     def _begin(self, stack: contextlib.ExitStack) -> psycopg.Connection:
         """Open the READ ONLY transaction; a reader connection the server dropped is replaced once."""
@@ -157,6 +198,7 @@ class Database:
         if self._reader is not None and not self._reader.closed and not self._reader.broken:
             return self._reader
         self._reader, self._reader_is_admin = self._open_reader()
+        self._reader_bypasses = None
         self._reader.read_only = True
         self._reader.prepare_threshold = None  # DISCARD ALL drops prepared statements: never prepare
         return self._reader
@@ -322,6 +364,47 @@ def _sqlite_split(text: str) -> list[str]:
     if current.strip(" \n\t;"):
         out.append(current)
     return out
+
+
+# Tables whose FORCE ROW LEVEL SECURITY binds the current role: it owns them (or has its owner's privileges) and
+# is neither superuser nor BYPASSRLS. Ordered, so that two sessions lifting the same tables lock them in one order.
+_FORCED_ON_ME = """
+SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND c.relrowsecurity AND c.relforcerowsecurity
+  AND pg_has_role(current_user, c.relowner, 'USAGE')
+  AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
+  AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY(%(schemas)s::text[]))
+ORDER BY 1, 2
+"""
+
+
+def lift_forced_rls(conn: psycopg.Connection, schemas: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """In `conn`'s open transaction, stop FORCE ROW LEVEL SECURITY binding this role, the tables' owner.
+
+    An owner that is neither superuser nor BYPASSRLS (the kit's role on a managed server) sees and writes no
+    row of a table whose policies are forced on it, as IBEX's are. This lifts FORCE on those tables (of
+    `schemas`, or of every schema) until the transaction ends; the caller rolls it back, or puts FORCE back
+    (`past_forced_rls` does) before it commits. ALTER TABLE holds each table's ACCESS EXCLUSIVE lock until
+    then, so other sessions wait on those tables meanwhile. Returns the (schema, table) pairs lifted.
+    """
+    from psycopg import sql
+
+    lifted = [(s, t) for s, t in conn.execute(_FORCED_ON_ME, {"schemas": list(schemas) if schemas else None})]
+    for schema, table in lifted:
+        conn.execute(sql.SQL("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY").format(sql.Identifier(schema, table)))
+    return lifted
+
+
+@contextlib.contextmanager
+def past_forced_rls(conn: psycopg.Connection, schemas: Sequence[str] | None = None) -> Iterator[list[tuple[str, str]]]:
+    """`lift_forced_rls` for the block, FORCE put back at its end: a commit after it changes no policy."""
+    from psycopg import sql
+
+    lifted = lift_forced_rls(conn, schemas)
+    yield lifted
+    # Not in a `finally`: after an error the transaction is aborted, and its rollback undoes the lift anyway.
+    for schema, table in lifted:
+        conn.execute(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(sql.Identifier(schema, table)))
 
 
 def scalar(conn: Any, query: Any, params: Any = None) -> Any:

@@ -31,6 +31,7 @@ __all__ = [
     "plan",
     "policies",
     "query",
+    "read_past_rls",
     "referenced_by",
     "references",
     "sample",
@@ -54,6 +55,20 @@ def query(
     """
     with database(url).reading(settings) as reader:
         return frame(reader.query(statement, params))
+
+
+def read_past_rls(on: bool = True, *, url: Any = None) -> bool:
+    """From now on, this process's reads of the database see rows that row-level security hides from the explorer.
+
+    The explorer (`dbkit_reader`) has BYPASSRLS wherever the kit's role may grant it (a superuser, as on the
+    embedded server): there this changes nothing. Where it may not (a managed server), each read then runs as
+    the kit's role, the tables' owner, past FORCE ROW LEVEL SECURITY in a READ ONLY transaction that is rolled
+    back, holding the forced tables' locks while it runs (see `Database.reading`): for the kit's own databases,
+    not for one an application is using. Returns whether the explorer bypasses row-level security by itself.
+    """
+    db = database(url)
+    db.past_rls = bool(on)
+    return db.is_sqlite or db.reader_bypasses_rls()
 
 
 def write(statement: str | sql.Composable, params: Params = None, *, url: Any = None) -> pd.DataFrame | int:

@@ -38,8 +38,9 @@ from psycopg import sql
 
 from . import catalog, roles
 from .catalog import Policy, Schema, Table
-from .db import Database, database
+from .db import Database, database, lift_forced_rls
 from .errors import ConnectError, NotFoundError, UsageError
+from .locks import lock_timeout
 from .url import Resolved
 
 if TYPE_CHECKING:
@@ -470,15 +471,8 @@ def _read_past_rls(db: Database, statement: sql.Composed, tables: list[Table]) -
     that is rolled back (as the seed does), so no policy changes for anyone else once it is done.
     """
     with db.connect(application_name="dbkit rls matrix") as conn, conn.transaction(force_rollback=True):
-        conn.execute("SET LOCAL lock_timeout = '5s'")
-        me, bypass = conn.execute(
-            "SELECT current_user, rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
-        ).fetchone() or ("", True)
-        for table in tables if not bypass else ():
-            if table.rls_forced and table.owner == me:
-                conn.execute(
-                    sql.SQL("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY").format(sql.Identifier(table.schema, table.name))
-                )
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", (lock_timeout(),))
+        lift_forced_rls(conn, sorted({table.schema for table in tables}))
         return conn.execute(statement).fetchall()
 
 

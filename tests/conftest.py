@@ -84,6 +84,29 @@ def pg_url() -> str:
     return _ADMIN_URL
 
 
+@pytest.fixture(scope="session")
+def embedded_url() -> str:
+    """The run's embedded server: for the tests of what only it has (its psql, its socket), started on demand
+    when DATABASE_URL points elsewhere (pytest_unconfigure stops it)."""
+    return _ADMIN_URL if _EMBEDDED else server.up().url
+
+
+@pytest.fixture(scope="session")
+def embedded_migrated_db(request, embedded_url):
+    """`migrated_db`, on the run's embedded server."""
+    if _EMBEDDED:
+        yield request.getfixturevalue("migrated_db")
+        return
+    name = f"dbkit_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(embedded_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = with_database(embedded_url, name)
+    migrate(url)
+    yield url
+    with psycopg.connect(embedded_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 @pytest.fixture
 def fresh_db():
     """The URL of a new, empty database, dropped after the test."""

@@ -1,8 +1,11 @@
 """Fixtures and helpers the test modules share (loaded as a plugin by conftest.py).
 
 - `schema_conn(schema)`: a psycopg connection to the migrated database with `schema` first on its
-  search_path, inside a transaction that is rolled back at the end (the shared database stays empty);
+  search_path, inside a transaction that is rolled back at the end (the shared database stays empty),
+  where forced row-level security does not hide the test's own rows from an owner that is no superuser;
 - `schema_session`: a SQLAlchemy Session on the migrated database, rolled back at the end;
+- `owner_conn(url)`: the URL's role seeing every row, rolled back; `bypasses_rls(url)`; `reads_every_row(url)`;
+  `without_the_kit(matrix, url)`: an RLS matrix less the kit's own role;
 - `insert_row(conn, table, row)`: INSERT ... RETURNING * with identifiers quoted and JSON wrapped;
 - `digests(url, schemas)`: row count and md5 of every table, to compare contents;
 - `cli(*args)`: the `dbkit` command in process (CliRunner), `cli_process(*args)` in a subprocess.
@@ -14,6 +17,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +27,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from dbkit import registry
+from dbkit.db import lift_forced_rls
 
 
 @pytest.fixture
@@ -35,7 +40,11 @@ def schema_conn(migrated_db) -> Iterator[Callable[[str], psycopg.Connection]]:
 
         conn = psycopg.connect(migrated_db)
         register_vector(conn)
-        conn.execute(sql.SQL("SET search_path TO {}, public").format(sql.Identifier(registry.find(schema).schema)))
+        name = registry.find(schema).schema
+        conn.execute(sql.SQL("SET search_path TO {}, public").format(sql.Identifier(name)))
+        # As an owner that is no superuser (DATABASE_URL on a managed server), forced policies would hide
+        # every row the test writes: lifted for this transaction, which is rolled back.
+        lift_forced_rls(conn, [name])
         opened.append(conn)
         return conn
 
@@ -55,9 +64,57 @@ def schema_session(migrated_db):
 
     engine = dbkit.engine(migrated_db, poolclass=NullPool)
     with Session(engine) as session:
+        lift_forced_rls(session.connection().connection.driver_connection)  # as schema_conn does; rolled back
         yield session
         session.rollback()
     engine.dispose()
+
+
+@contextmanager
+def owner_conn(url: str) -> Iterator[psycopg.Connection]:
+    """The URL's role seeing every row (past forced row-level security), in a transaction that is rolled back."""
+    from pgvector.psycopg import register_vector
+
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction(force_rollback=True):
+        register_vector(conn)
+        lift_forced_rls(conn)
+        yield conn
+
+
+@pytest.fixture
+def reads_every_row() -> Iterator[Callable[[str], None]]:
+    """`reads_every_row(url)`: for the test, the explorer sees every organization's rows on `url`.
+
+    It bypasses row-level security where the kit may grant it that (the embedded server); elsewhere (an
+    ordinary kit role) it reads past it as the owner, as a notebook asks with `explore.read_past_rls()`.
+    """
+    from dbkit import explore
+
+    urls: list[str] = []
+
+    def on(url: str) -> None:
+        explore.read_past_rls(url=url)
+        urls.append(url)
+
+    yield on
+    for url in urls:
+        explore.read_past_rls(False, url=url)
+
+
+def without_the_kit(matrix: Any, url: str) -> Any:
+    """An RLS matrix less the kit's own role: where that role is an ordinary owner (a managed server) RLS binds
+    it and the matrix measures it, but the committed snapshot was made where it is a superuser."""
+    from dbkit import db
+
+    with db.database(url).connect() as conn:
+        me = conn.info.user
+    return matrix.only(roles=[name for name, _ in matrix.roles if name != me])
+
+
+def bypasses_rls(url: str) -> bool:
+    """Whether the URL's role skips row-level security (a superuser or BYPASSRLS: the embedded server's)."""
+    with psycopg.connect(url) as conn:
+        return bool(conn.execute("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user").fetchone()[0])
 
 
 def insert_row(conn: psycopg.Connection, table: str, row: dict[str, Any] | None = None, **values: Any) -> dict[str, Any]:
@@ -79,7 +136,9 @@ def digests(url: str, schemas: list[str] | None = None) -> dict[str, tuple[int, 
     text (vectors included) cost 0.17 s a time.
     """
     schemas = schemas or [e.schema for e in registry.with_seed()]
-    with psycopg.connect(url) as conn:
+    # Rolled back: past forced row-level security for an owner that is no superuser (see lift_forced_rls)
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction(force_rollback=True):
+        lift_forced_rls(conn, schemas)
         tables = conn.execute(
             "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = ANY(%s) "
             "AND table_type = 'BASE TABLE' ORDER BY 1, 2",

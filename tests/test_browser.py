@@ -29,7 +29,8 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--
          "--no-first-run", "--disable-sync", "--disable-quic"]  # fmt: skip
 CELLS = [
     ("diagram", "from dbkit import diagram, explore\nmarkup = diagram.show('ibex_core', around='memories')"),
-    ("wide", "explore.query('SELECT * FROM ibex_core.memories ORDER BY id LIMIT 3')"),
+    # read_past_rls: the rows of every organization also where the explorer may not bypass RLS (a managed server)
+    ("wide", "explore.read_past_rls()\nexplore.query('SELECT * FROM ibex_core.memories ORDER BY id LIMIT 3')"),
     ("browser", "from dbkit.widgets import TableBrowser\nbrowser = TableBrowser(schema='iris', table='sprites')\nbrowser"),
 ]
 

@@ -108,7 +108,7 @@ def test_migration_error_is_one_line(cli, fresh_db, sql_dir):
 
 
 def test_url_prints_only_the_url(cli, fresh_db):
-    done = cli("url", "--url", fresh_db)
+    done = cli("url", "--url", fresh_db, "--show-password")
     assert done.stdout == fresh_db + "\n" and done.stderr == ""
 
 
@@ -154,7 +154,7 @@ def test_a_bug_is_one_line_too_and_debug_shows_the_traceback(cli, monkeypatch):
 
 
 @pytest.mark.parametrize("command", ["status", "url"])
-def test_status_and_url_import_only_what_they_need(command):
+def test_status_and_url_import_only_what_they_need(command, embedded_url):
     """No psycopg (0.1 s to import, 0.26 s without bytecode): the embedded server's ledger is read with its psql."""
     import subprocess
     import sys

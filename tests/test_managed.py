@@ -89,6 +89,41 @@ def test_row_level_security_binds_a_reader_that_may_not_bypass_it(managed):
         assert conn.execute("SELECT count(*) FROM ibex_core.memories").fetchone()[0] == 0
 
 
+def test_the_explorer_reads_past_rls_only_when_asked_and_changes_nothing(managed):
+    """`explore.read_past_rls()`: the owner's view past FORCE, one parsed read in a rolled-back READ ONLY
+    transaction; FORCE stays on for everyone else, and off again the explorer is bound as before."""
+    from dbkit.errors import QueryError, ReadOnlyError
+
+    migrate(managed)
+    seed(managed, ["ibex"], if_needed=True)
+    count = "SELECT count(*) AS n FROM ibex_core.memories"
+    total = _total_memories()
+    assert explore.read_past_rls(url=managed) is False  # the explorer does not bypass RLS by itself here
+    try:
+        assert int(explore.query(count, url=managed)["n"].iloc[0]) == total
+        assert explore.tables("ibex_core", url=managed).set_index("table").loc["memories", "rows"] == total
+        with pytest.raises(ReadOnlyError):
+            explore.query("DELETE FROM ibex_core.memories", url=managed)
+        with pytest.raises(QueryError, match="read-write mode must be set before any query"):  # stays read-only
+            explore.query("SELECT set_config('transaction_read_only', 'off', false)", url=managed)
+        with psycopg.connect(managed) as other:  # meanwhile nobody else sees FORCE lifted
+            assert other.execute("SELECT bool_and(relforcerowsecurity) FROM pg_class c JOIN pg_namespace n "
+                                 "ON n.oid = c.relnamespace WHERE nspname = 'ibex_core' AND relkind = 'r'").fetchone() == (True,)  # fmt: skip
+            assert other.execute(count).fetchone()[0] == 0
+    finally:
+        explore.read_past_rls(False, url=managed)
+    assert int(explore.query(count, url=managed)["n"].iloc[0]) == 0
+
+
+def _total_memories() -> int:
+    from dbkit.embed import HashingEmbedder
+    from dbkit.seed import SeedContext
+    from dbkit.seed.ibex import generate
+
+    tables = {t.name: t for t in generate(SeedContext("ibex_core", embed=HashingEmbedder().embed))}
+    return len(tables["memories"].rows)
+
+
 def _first_org():
     """The first seeded organization and its memory count: the seed is deterministic, so they are known."""
     from dbkit.embed import HashingEmbedder

@@ -337,13 +337,13 @@ def test_a_failure_late_in_a_file_names_its_line_and_leaves_nothing(fresh_db, sq
     assert {"alpha", "dbkit"} & _schemas(fresh_db) == set()
 
 
-def test_the_ledger_read_through_psql_is_the_ledger(migrated_db):
+def test_the_ledger_read_through_psql_is_the_ledger(embedded_migrated_db):
     """`dbkit status` reads the embedded server's ledger with its psql (no psycopg import): the same rows."""
     from dbkit._targets import PostgresTarget, socket_ledger
     from dbkit.url import resolve
 
-    through_psql = socket_ledger(resolve(migrated_db))
-    target = PostgresTarget(resolve(migrated_db), write=False)
+    through_psql = socket_ledger(resolve(embedded_migrated_db))
+    target = PostgresTarget(resolve(embedded_migrated_db), write=False)
     try:
         through_psycopg = target.ledger()
     finally:

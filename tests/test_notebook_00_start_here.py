@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import psycopg
 import pytest
+from kit_fixtures import owner_conn
 from nbtools import executed
 from psycopg import sql
 
@@ -45,7 +45,7 @@ def test_five_systems_side_by_side_from_the_live_catalog(tb, seeded_clone):
     assert [s["notebook"] for s in systems] == ["01_iris", "02_ibex", "03_orchestrator", "04_myloware", "05_syris"]
     assert sum(s["tables"] for s in systems) == 46
     assert "5 systems, 46 tables" in tb.cell_output_text("systems")
-    with psycopg.connect(seeded_clone) as conn:
+    with owner_conn(seeded_clone) as conn:  # every row, also where forced row-level security binds the owner
         for system in systems:
             assert system["what it teaches"]
             # the key tables are real tables, the most referenced first (IBEX: everything points at organizations)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from kit_fixtures import bypasses_rls, without_the_kit
 from nbtools import executed
 
 pytestmark = pytest.mark.notebooks
@@ -28,10 +29,13 @@ def test_two_orgs_see_disjoint_non_empty_sets(tb):
     assert tb.value("len(ids_b)") == tb.value("int(orgs['memories'].iloc[1])")
 
 
-def test_the_explorer_bypasses_rls_and_sees_the_sum(tb):
+def test_the_explorer_bypasses_rls_and_sees_the_sum(tb, seeded_clone):
     roles = tb.value("roles.set_index('rolname')[['rolsuper', 'rolbypassrls', 'rolcanlogin']].astype(bool).to_dict('index')")
     assert roles["ibex_app"] == {"rolsuper": False, "rolbypassrls": False, "rolcanlogin": True}
-    assert roles["dbkit_reader"] == {"rolsuper": False, "rolbypassrls": True, "rolcanlogin": True}
+    # BYPASSRLS where the kit's role may grant it (a superuser); elsewhere the explorer reads past RLS as the owner
+    bypasses = tb.ref("explorer_bypasses")
+    assert bypasses is bypasses_rls(seeded_clone)  # the kit's role is a superuser, so may grant BYPASSRLS
+    assert roles["dbkit_reader"] == {"rolsuper": False, "rolbypassrls": bypasses, "rolcanlogin": True}
     assert roles["postgres"]["rolsuper"] is True
     org_counts = tb.ref("org_counts")
     assert len(org_counts) >= 2 and all(n > 0 for n in org_counts.values())
@@ -62,13 +66,16 @@ def test_the_seeds_pattern_lets_code_choose_another_org_and_the_bound_tenant_can
     assert tb.ref("tenant_set_role") == "InsufficientPrivilege"
 
 
-def test_the_visibility_matrix_is_the_committed_snapshot_and_holds_each_org_to_its_rows(tb):
+def test_the_visibility_matrix_is_the_committed_snapshot_and_holds_each_org_to_its_rows(tb, seeded_clone):
     from dbkit import rlsmatrix
 
     snapshot = rlsmatrix.load(NOTEBOOK.parent.parent / "docs" / "rls" / "ibex_core.json")
-    shown = rlsmatrix.Matrix.from_dict(json.loads(tb.value("matrix.to_json()")))
+    measured = rlsmatrix.Matrix.from_dict(json.loads(tb.value("matrix.to_json()")))
+    shown = without_the_kit(measured, seeded_clone)  # measured too where RLS binds it (an ordinary owner)
     assert rlsmatrix.differences(snapshot, shown) == []
-    assert tb.value("len(matrix.cells)") == 5 * 4 * 11  # ibex_app, ibex_tenant, 3 tenants × none + 3 orgs × 11 tables
+    assert len(shown.cells) == 5 * 4 * 11  # ibex_app, ibex_tenant, 3 tenants × none + 3 orgs × 11 tables
+    if len(measured.roles) > len(shown.roles):  # the kit's role, bound by FORCE: it sees nothing, whatever is set
+        assert all(c.select == 0 for c in measured.cells if c not in shown.cells)
     name_a = tb.value("str(name_a)")
     memories_a = tb.value("int(orgs['memories'].iloc[0])")
     assert shown.cell("ibex_app", name_a, "memories").row()[3:] == [memories_a] * 3  # the same count as the queries above

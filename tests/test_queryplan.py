@@ -29,7 +29,8 @@ def test_a_plan_has_times_rows_and_buffers_per_node_and_marks_the_slowest(seeded
     assert '<b style="color:#b3261e">' in plan._repr_html_()
 
 
-def test_the_ann_index_shows_in_the_plan_and_vectors_are_shortened(seeded_db):
+def test_the_ann_index_shows_in_the_plan_and_vectors_are_shortened(seeded_db, reads_every_row):
+    reads_every_row(seeded_db)  # a reader bound by the policies would be planned by org first
     plan = explore.plan(NEAREST, [Vector(np.ones(384, dtype=np.float32))], url=seeded_db)
     assert plan.uses("memories_embedding_hnsw_idx")
     assert "[…384 values…]" in plan.text() and len(plan.text()) < 2000

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 import sqlalchemy as sa
+from kit_fixtures import bypasses_rls, owner_conn
 from psycopg import sql
 from psycopg.errors import InsufficientPrivilege
 from psycopg.types.json import Jsonb
@@ -23,6 +24,7 @@ from sqlalchemy.orm import sessionmaker
 
 import dbkit
 from dbkit import roles
+from dbkit.db import past_forced_rls
 from dbkit.migrate import migrate
 from dbkit.models.ibex import Agent, Memory, MemoryCategory, MemoryStatus, Organization
 from dbkit.repository import AsyncBaseRepository, AsyncMemoryRepository, BaseRepository, MemoryRepository
@@ -113,7 +115,8 @@ def ibex_db(pg_url):
 
 @pytest.fixture(scope="module")
 def orgs(ibex_db):
-    with psycopg.connect(ibex_db, autocommit=True) as conn:
+    # Written as the owner past forced policies (a no-op for a superuser), FORCE back before the commit
+    with psycopg.connect(ibex_db, autocommit=True) as conn, conn.transaction(), past_forced_rls(conn, ["ibex_core"]):
         return {"A": _world(conn), "B": _world(conn)}
 
 
@@ -219,7 +222,7 @@ def test_delete_cannot_reach_another_orgs_rows(as_app, orgs, ibex_db, table):
         )
         assert gone.rowcount == 0
         conn.rollback()
-    with psycopg.connect(ibex_db) as conn:
+    with owner_conn(ibex_db) as conn:
         assert conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE {} = %s").format(target, sql.Identifier(_scope(table))),
                             [orgs["B"]["org"]]).fetchone()[0] >= 1  # fmt: skip
 
@@ -266,7 +269,13 @@ def test_the_seeds_pattern_lets_application_code_choose_another_org(as_app, orgs
 
 
 def test_org_session_refuses_an_engine_that_bypasses_rls(ibex_db, orgs):
-    with pytest.raises(RLSContextError, match="logs in as postgres, which bypasses row-level security"):
+    me = sa.make_url(ibex_db).username
+    if not bypasses_rls(ibex_db):  # the kit's role is an ordinary owner (a managed server): bound, so accepted,
+        with org_session(dbkit.engine(ibex_db), orgs["A"]["org"]) as session:  # and it sees no other org's rows
+            seen = set(session.execute(sa.text("SELECT DISTINCT org_id FROM ibex_core.memories")).scalars())
+        assert seen <= {orgs["A"]["org"]}
+        return
+    with pytest.raises(RLSContextError, match=f"logs in as {me}, which bypasses row-level security"):
         with org_session(dbkit.engine(ibex_db), orgs["A"]["org"]) as session:
             session.execute(sa.text("SELECT count(*) FROM ibex_core.memories"))
 
@@ -357,7 +366,7 @@ def test_org_session_commits_on_exit_and_rolls_back_on_error(engine, orgs, ibex_
             s.add(Agent(org_id=a, name="Lost", slug=slugs[1]))
             s.flush()
             1 / 0
-    with psycopg.connect(ibex_db) as conn:
+    with owner_conn(ibex_db) as conn:
         found = [r[0] for r in conn.execute("SELECT slug FROM ibex_core.agents WHERE slug = ANY(%s)", [slugs])]
     assert found == [slugs[0]]
 
@@ -426,6 +435,9 @@ def test_repository_refuses_a_session_that_bypasses_rls(ibex_db, orgs):
     from sqlalchemy.orm import Session
 
     with Session(dbkit.engine(ibex_db)) as s:
+        if not bypasses_rls(ibex_db):  # an ordinary owner is bound by the forced policies: nothing to refuse
+            assert {a.org_id for a in BaseRepository(s, orgs["A"]["org"], model=Agent).list()} <= {orgs["A"]["org"]}
+            return
         with pytest.raises(RLSContextError, match="bypasses row-level security"):
             BaseRepository(s, orgs["A"]["org"], model=Agent).list()
 

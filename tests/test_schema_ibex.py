@@ -422,10 +422,11 @@ def test_relationships_load_both_ways(schema_session):
 
 def test_updated_at_moves_on_orm_update(schema_session):
     ids = _graph(schema_session)
-    # The trigger would overwrite an old updated_at at once; replica mode switches triggers off meanwhile.
-    schema_session.execute(sa.text("SET LOCAL session_replication_role = replica"))
+    # The trigger would overwrite an old updated_at at once: off meanwhile, in this transaction (which is rolled
+    # back). ALTER TABLE, not session_replication_role, which only a superuser may set.
+    schema_session.execute(sa.text("ALTER TABLE ibex_core.memories DISABLE TRIGGER memories_set_updated_at"))
     schema_session.execute(sa.update(Memory).where(Memory.id == ids["new"]).values(updated_at=OLD))
-    schema_session.execute(sa.text("SET LOCAL session_replication_role = origin"))
+    schema_session.execute(sa.text("ALTER TABLE ibex_core.memories ENABLE TRIGGER memories_set_updated_at"))
     new = schema_session.get(Memory, ids["new"])
     assert new.updated_at == OLD
     new.confidence = Decimal("0.9")

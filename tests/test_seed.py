@@ -13,7 +13,7 @@ import threading
 import numpy as np
 import psycopg
 import pytest
-from kit_fixtures import digests
+from kit_fixtures import digests, owner_conn
 
 import dbkit
 from dbkit import NotFoundError, SeedError, UsageError, registry
@@ -244,12 +244,12 @@ def test_vector_indexes_come_back_exactly_as_the_migrations_made_them(migrated_d
         "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam "
         "JOIN pg_namespace n ON n.oid = i.relnamespace WHERE am.amname IN ('hnsw', 'ivfflat') ORDER BY 1, 2"
     )
-    with psycopg.connect(migrated_db) as before, psycopg.connect(seeded_db) as after:
+    with psycopg.connect(migrated_db) as before, owner_conn(seeded_db) as after:
         migrated, seeded_indexes = before.execute(query).fetchall(), after.execute(query).fetchall()
         memories = after.execute(
             "SELECT count(*) FROM ibex_core.memories WHERE status = 'active' AND deleted_at IS NULL"
         ).fetchone()[0]
-        after.execute("SET enable_seqscan = off")
+        after.execute("SET LOCAL enable_seqscan = off")
         plan = " ".join(r[0] for r in after.execute(
             "EXPLAIN SELECT id FROM ibex_core.memories WHERE status = 'active' AND deleted_at IS NULL "
             "ORDER BY embedding <=> (SELECT embedding FROM ibex_core.memories LIMIT 1) LIMIT 5"

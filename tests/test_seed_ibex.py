@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from kit_fixtures import owner_conn
 from psycopg import sql
 
-from dbkit import connect
 from dbkit.embed import HashingEmbedder, embed, embedder
 from dbkit.seed import SeedContext
 from dbkit.seed.ibex import PARAPHRASES, generate, space
@@ -47,7 +47,7 @@ NEAREST = """
 
 
 def _rows(url: str, query, params=()) -> list[tuple]:
-    with connect(url) as conn:
+    with owner_conn(url) as conn:  # every organization's rows, also as an owner that forced policies bind
         return conn.execute(query, params).fetchall()
 
 
@@ -131,7 +131,7 @@ def test_paraphrases_find_their_memory_first(seeded_db):
     assert not name.startswith("hashing") and seeded_with == name, f"embedder {name!r} (seeded with {seeded_with!r})"
     assert _one(seeded_db, "SELECT count(*) FROM ibex_core.memories") >= 1000
     ranks, firsts = [], []
-    with connect(seeded_db) as conn:
+    with owner_conn(seeded_db) as conn:
         for memory, query in PARAPHRASES:
             vector = embed([query])[0]
             firsts.append(conn.execute(NEAREST.replace("LIMIT 20", "LIMIT 1"), (vector,)).fetchone()[0] == memory)

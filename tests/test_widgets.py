@@ -7,10 +7,17 @@ import re
 import psycopg
 import pytest
 import traitlets
+from kit_fixtures import owner_conn
 
 from dbkit.widgets import TableBrowser, VectorPlayground
 
 ATTACK = "x'); DELETE FROM ibex_core.memories; --"
+
+
+@pytest.fixture(autouse=True)
+def _every_organization(seeded_db, reads_every_row):
+    """The widgets browse IBEX's rows of every organization, as an explorer that row-level security does not bind."""
+    reads_every_row(seeded_db)
 
 
 def test_table_browser_follows_its_controls(seeded_db):
@@ -48,7 +55,7 @@ def test_the_filter_binds_its_value_and_counts_what_matches(seeded_db):
     browser.operator.value = "="
     browser.filter_column.value = "status"
     assert browser.count == 0
-    with psycopg.connect(seeded_db) as conn:
+    with owner_conn(seeded_db) as conn:
         assert conn.execute("SELECT count(*) FROM ibex_core.memories").fetchone()[0] == total
 
 
@@ -91,7 +98,7 @@ def test_vector_playground_finds_its_table_times_index_and_exact_and_filters_by_
 def test_the_playground_binds_the_typed_text(seeded_db):
     playground = VectorPlayground(seeded_db, text=ATTACK)
     assert len(playground.results) == 5
-    with psycopg.connect(seeded_db) as conn:
+    with owner_conn(seeded_db) as conn:
         assert conn.execute("SELECT count(*) FROM ibex_core.memories").fetchone()[0] >= 1000
 
 

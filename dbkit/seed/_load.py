@@ -19,7 +19,7 @@ import psycopg
 from psycopg import sql
 
 from .. import locks
-from ..db import scalar
+from ..db import lift_forced_rls, past_forced_rls, scalar
 from ..errors import SeedError
 from ..registry import KIT_SCHEMA, SEED_RUNS
 from ._context import Table
@@ -90,19 +90,15 @@ def _replace(conn: psycopg.Connection, schema: str, existing: list[str], tables:
     conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(names))
     for guarded, trigger in truncate_guards:
         conn.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(sql.Identifier(schema, guarded), sql.Identifier(trigger)))
-    forced = _forced_for_me(conn, schema)
-    for name in forced:
-        conn.execute(sql.SQL("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY").format(sql.Identifier(schema, name)))
     rebuilt = _vector_indexes(conn, schema)
     for name, _, _ in rebuilt:
         conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(schema, name)))
     total = 0
-    for table in tables:
-        total += _copy(conn, schema, table)
-        if progress is not None:
-            progress(table, len(table.rows))
-    for name in forced:
-        conn.execute(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(sql.Identifier(schema, name)))
+    with past_forced_rls(conn, [schema]):  # forced policies would refuse COPY to an owner without BYPASSRLS
+        for table in tables:
+            total += _copy(conn, schema, table)
+            if progress is not None:
+                progress(table, len(table.rows))
     _reset_identities(conn, schema)
     _build_indexes(conn, schema, rebuilt)
     for name in existing:  # so the planner's first EXPLAIN after a seed sees real row counts
@@ -162,11 +158,17 @@ class SeedRun(NamedTuple):
 
 
 def has_rows(conn: psycopg.Connection, schema: str) -> bool:
-    """Whether any table of the schema holds a row."""
-    for name in _tables(conn, schema):
-        if scalar(conn, sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(schema, name))):
-            return True
-    return False
+    """Whether any table of the schema holds a row, also one that forced row-level security hides from its owner.
+
+    Otherwise an owner that is no superuser (a managed server) would find IBEX empty after every seed, and
+    `seed(if_needed=True)` would replace its rows each time. The lift is rolled back at once.
+    """
+    with conn.transaction(force_rollback=True):
+        lift_forced_rls(conn, [schema])
+        for name in _tables(conn, schema):
+            if scalar(conn, sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(schema, name))):
+                return True
+        return False
 
 
 def _tables(conn: psycopg.Connection, schema: str) -> list[str]:
@@ -184,16 +186,6 @@ def _truncate_triggers(conn: psycopg.Connection, schema: str) -> list[tuple[str,
         "WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s) AND NOT g.tgisinternal AND g.tgtype & 32 <> 0 AND g.tgenabled <> 'D'",
         (schema,),
     ).fetchall()
-
-
-def _forced_for_me(conn: psycopg.Connection, schema: str) -> list[str]:
-    """Tables whose forced policies bind this role (an owner that is neither superuser nor BYPASSRLS)."""
-    rows = conn.execute(
-        "SELECT c.relname FROM pg_class c, pg_roles r WHERE r.rolname = current_user AND NOT (r.rolsuper OR r.rolbypassrls) "
-        "AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s) AND c.relkind = 'r' AND c.relrowsecurity AND c.relforcerowsecurity",
-        (schema,),
-    ).fetchall()
-    return [r[0] for r in rows]
 
 
 def _copy(conn: psycopg.Connection, schema: str, table: Table) -> int:
