@@ -297,13 +297,29 @@ class Reader:
         sqltext.one_read(text, has_params=params is not None)
         with self.conn.cursor() as cur:
             cur.execute(text if isinstance(statement, str) else statement, params)
-            if cur.description is None:
-                return Rows([], [], [])
-            types = [
-                self.conn.adapters.types.get(c.type_code).name if self.conn.adapters.types.get(c.type_code) else str(c.type_code)
-                for c in cur.description
-            ]
-            return Rows([c.name for c in cur.description], types, cur.fetchall())
+            return self._rows(cur)
+
+    def queries(self, statements: Sequence[tuple[Any, Sequence[Any] | dict[str, Any] | None]]) -> list[Rows]:
+        """Several reads at once, each checked as `query` checks it, sent in one round trip (pipeline mode)."""
+        from . import sqltext
+
+        texts = [s if isinstance(s, str) else s.as_string(self.conn) for s, _ in statements]
+        for text, (_, params) in zip(texts, statements, strict=True):
+            sqltext.one_read(text, has_params=params is not None)
+        with self.conn.pipeline():
+            cursors = [self.conn.cursor() for _ in statements]
+            for cur, (statement, params) in zip(cursors, statements, strict=True):
+                cur.execute(statement, params)
+        return [self._rows(cur) for cur in cursors]
+
+    def _rows(self, cur: Any) -> Rows:
+        if cur.description is None:
+            return Rows([], [], [])
+        types = [
+            self.conn.adapters.types.get(c.type_code).name if self.conn.adapters.types.get(c.type_code) else str(c.type_code)
+            for c in cur.description
+        ]
+        return Rows([c.name for c in cur.description], types, cur.fetchall())
 
     def set(self, name: str, value: str) -> None:
         """A setting for this transaction only (`set_config(name, value, true)`)."""
@@ -324,6 +340,9 @@ class _SQLiteReader(Reader):
             raise database_error(exc) from None
         names = [d[0] for d in cur.description or []]
         return Rows(names, [""] * len(names), cur.fetchall())
+
+    def queries(self, statements: Sequence[tuple[Any, Sequence[Any] | dict[str, Any] | None]]) -> list[Rows]:
+        return [self.query(statement, params) for statement, params in statements]
 
     def set(self, name: str, value: str) -> None:
         raise UsageError("settings apply to PostgreSQL only")

@@ -195,9 +195,12 @@ def tables(schema: str | None = None, *, url: Any = None) -> pd.DataFrame:
 
 def columns(schema: str | None, table: str, *, url: Any = None) -> pd.DataFrame:
     """One row per column: its real type (`timestamptz`, `text[]`, `vector(384)`), nullability, default, comment."""
+    return _columns_frame(catalog.table(schema, table, url))
+
+
+def _columns_frame(found: catalog.Table) -> pd.DataFrame:
     from .display import Result
 
-    found = catalog.table(schema, table, url)
     keys = {c for k in found.constraints if k.kind == "primary key" for c in k.columns}
     fks = {c: fk.target for fk in found.foreign_keys for c in fk.columns}
     return Result(
@@ -212,9 +215,12 @@ def columns(schema: str | None, table: str, *, url: Any = None) -> pd.DataFrame:
 
 def indexes(schema: str | None, table: str, *, url: Any = None) -> pd.DataFrame:
     """One row per index: method, unique, its WHERE (partial), opclasses, options, size and the full definition."""
+    return _indexes_frame(catalog.table(schema, table, url))
+
+
+def _indexes_frame(found: catalog.Table) -> pd.DataFrame:
     from .display import Result
 
-    found = catalog.table(schema, table, url)
     return Result(
         [
             {"index": i.name, "method": i.method, "unique": i.unique, "primary_key": i.primary, "columns": ", ".join(i.columns),
@@ -350,8 +356,8 @@ def describe(schema: str | None, table: str, *, url: Any = None) -> tuple[pd.Dat
     """Show a table's comment, columns (with comments) and indexes in a notebook; return the two frames."""
     from IPython.display import Markdown, display
 
-    found = catalog.table(schema, table, url)
-    cols, idx = columns(schema, table, url=url), indexes(schema, table, url=url)
+    found = catalog.table(schema, table, url)  # read once: the three parts come from the same record
+    cols, idx = _columns_frame(found), _indexes_frame(found)
     display(Markdown(f"**{found.qualified}**: {found.comment or '(no comment)'}"), cols, idx)
     return cols, idx
 

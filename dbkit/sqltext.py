@@ -130,6 +130,13 @@ def named_binds(query: str) -> tuple[str, list[str]]:
 
 def one_read(query: str, *, has_params: bool) -> Statement:
     """The single read-only statement `query` holds; ReadOnlyError, before anything is sent, otherwise."""
+    return _one_read(query, has_params)
+
+
+# The verdict depends on the text alone, and the kit's own catalog queries come back on every call: parsing
+# them with pglast each time was a third of what reading a schema cost. Refusals are not cached (they raise).
+@functools.lru_cache(maxsize=1024)
+def _one_read(query: str, has_params: bool) -> Statement:
     try:
         statements = split(for_parser(query, has_params))
     except SqlSyntaxError as exc:

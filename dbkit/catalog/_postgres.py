@@ -176,27 +176,33 @@ def schemas(reader: Any) -> list[SchemaSummary]:
 def schema(reader: Any, name: str) -> Schema | None:
     """The whole schema, or None when there is no schema of that name."""
     params = {"schema": name}
-    head = reader.query(_SCHEMA, params).rows
+    # One round trip for the nine questions (a schema of the kit took 9 of them, most of a describe())
+    found = reader.queries(
+        [(q, params) for q in (_SCHEMA, _TABLES, _COLUMNS, _CONSTRAINTS_SQL, _INDEXES, _TRIGGERS, _GRANTS, _POLICIES, _FUNCTIONS)]
+    )
+    head, table_rows, column_rows, constraint_rows, index_rows, trigger_rows, grant_rows, policy_rows, function_rows = (
+        r.rows for r in found
+    )
     if not head:
         return None
     comment, owner = head[0]
-    tables = {row[0]: row for row in reader.query(_TABLES, params).rows}
+    tables = {row[0]: row for row in table_rows}
     columns = defaultdict(list)
-    for rel, col, num, typ, nullable, default, col_comment, identity, generated in reader.query(_COLUMNS, params).rows:
+    for rel, col, num, typ, nullable, default, col_comment, identity, generated in column_rows:
         identity_kind = {"a": "always", "d": "by default"}.get(identity, "")
         columns[rel].append(Column(col, num, short_type(typ), nullable, default, col_comment, identity_kind, generated))
-    constraints, referenced_by = _constraints(reader.query(_CONSTRAINTS_SQL, params).rows, set(tables))
+    constraints, referenced_by = _constraints(constraint_rows, set(tables))
     indexes = defaultdict(list)
-    for row in reader.query(_INDEXES, params).rows:
+    for row in index_rows:
         indexes[row[0]].append(_index(row))
     triggers = defaultdict(list)
-    for rel, tg_name, tg_type, function, definition, enabled in reader.query(_TRIGGERS, params).rows:
+    for rel, tg_name, tg_type, function, definition, enabled in trigger_rows:
         triggers[rel].append(_trigger(tg_name, tg_type, function, definition, enabled))
     grants = defaultdict(list)
-    for rel, grantee, privilege, grantable in reader.query(_GRANTS, params).rows:
+    for rel, grantee, privilege, grantable in grant_rows:
         grants[rel].append(Grant(grantee, privilege, grantable))
     policies = defaultdict(list)
-    for rel, pol, cmd, permissive, roles, using, check in reader.query(_POLICIES, params).rows:
+    for rel, pol, cmd, permissive, roles, using, check in policy_rows:
         policies[rel].append(Policy(pol, _COMMANDS[cmd], permissive, tuple(roles), using, check))
     built = tuple(
         Table(
@@ -211,7 +217,7 @@ def schema(reader: Any, name: str) -> Schema | None:
     functions = tuple(
         Function(name, fn, args, returns, lang, _FUNCTION_KINDS.get(kind, kind), secdef, tuple(config), _VOLATILITY[vol],
                  fn_comment, public)
-        for fn, args, returns, lang, kind, secdef, config, vol, fn_comment, public in reader.query(_FUNCTIONS, params).rows
+        for fn, args, returns, lang, kind, secdef, config, vol, fn_comment, public in function_rows
     )  # fmt: skip
     return Schema(name, comment, owner, built, functions)
 
