@@ -73,8 +73,9 @@ def measure(bench: Bench) -> None:
 
         sides = {"kit": lambda url: run([*CLI, "migrate", "--url", url], env=bench.env), "psql per file": per_file,
                  "psql, one process": one_process}  # fmt: skip
-        targets = {side: [empty() for _ in range(bench.times(5) + 1)] for side in sides}
-        runs = side_by_side({side: (lambda s=side: sides[s](targets[s].pop())) for side in sides}, bench.times(5))
+        warmup = bench.times(1, 0)  # a quick run checks the plumbing: no warm-up
+        targets = {side: [empty() for _ in range(bench.times(5) + warmup)] for side in sides}
+        runs = side_by_side({side: (lambda s=side: sides[s](targets[s].pop())) for side in sides}, bench.times(5), warmup=warmup)
         kit_s, per_file_s, one_s = (median(runs[side]) for side in sides)
         found["files"] = len(files)
         found["empty_database"] = {"kit_s": round(kit_s, 3), "psql_per_file_s": round(per_file_s, 3),
@@ -95,7 +96,8 @@ def measure(bench: Bench) -> None:
                 "no-op migrate": lambda: run([*CLI, "migrate", "--url", done], env=bench.env),
                 "import dbkit.cli": lambda: run([sys.executable, "-c", "import dbkit.cli"], env=bench.env),
             },
-            bench.times(7, 2),
+            bench.times(7, 1),
+            warmup=warmup,
         )
         found["no_op"] = {name: ms(median(times)) for name, times in noop.items()}
         seconds = found["no_op"]["no-op migrate"] / 1000

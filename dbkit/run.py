@@ -73,5 +73,8 @@ def _execute(notebook, timeout: int, folder: Path) -> None:
 
     with tempfile.TemporaryDirectory(prefix="dbkit-run-") as sockets:
         kernel = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/kernel")
-        client = NotebookClient(notebook, timeout=timeout, km=kernel, resources={"metadata": {"path": str(folder)}})
+        # immediate: the run is over, a graceful shutdown only waited (0.3 s a kernel)
+        client = NotebookClient(
+            notebook, timeout=timeout, km=kernel, shutdown_kernel="immediate", resources={"metadata": {"path": str(folder)}}
+        )
         client.execute(cleanup_kc=True)  # stop the kernel and close its sockets, though the manager is ours

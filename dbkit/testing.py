@@ -347,7 +347,10 @@ def _execute(path: Path, config: pytest.Config) -> tuple[str | None, dict[str, A
     try:
         with database_url(url), tempfile.TemporaryDirectory(prefix="dbkit-nb-") as sockets:
             kernel = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/kernel")
-            client = NotebookClient(notebook, timeout=300, km=kernel, resources={"metadata": {"path": str(path.parent)}})
+            # immediate: the run is over, a graceful shutdown only waited (0.3 s a kernel)
+            client = NotebookClient(
+                notebook, timeout=300, km=kernel, shutdown_kernel="immediate", resources={"metadata": {"path": str(path.parent)}}
+            )
             with client.setup_kernel():
                 for index, cell in enumerate(notebook.cells):
                     if cell.cell_type != "code":

@@ -38,9 +38,34 @@ pytest_plugins = ["kit_fixtures"]
 _ADMIN_URL = ""
 
 
+# The run's own server is thrown away at the end, so durability buys nothing there, and its WAL and flushes
+# were a large part of the suite's CPU (every migrate, seed, clone and HNSW build; with wal_level minimal a
+# relation created in a transaction is not WAL-logged at all). The kit's servers keep PostgreSQL's defaults,
+# and the crash-recovery tests run on clusters of their own.
+_THROWAWAY = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "wal_level": "minimal",
+              "max_wal_senders": "0"}  # fmt: skip
+
+
 def pytest_configure(config: pytest.Config) -> None:
     global _ADMIN_URL
-    _ADMIN_URL = os.environ["DATABASE_URL"] if not _EMBEDDED else server.up().url
+    if not _EMBEDDED:
+        _ADMIN_URL = os.environ["DATABASE_URL"]
+    elif hasattr(config, "workerinput"):
+        _ADMIN_URL = server.up().url  # the controller started and configured it
+    else:
+        _ADMIN_URL = _throwaway_server()
+
+
+def _throwaway_server() -> str:
+    url = server.up().url
+    with psycopg.connect(url, autocommit=True) as conn:
+        now = dict(conn.execute("SELECT name, setting FROM pg_settings WHERE name = ANY(%s)", [list(_THROWAWAY)]).fetchall())
+        if now == _THROWAWAY:
+            return url
+        for name, value in _THROWAWAY.items():
+            conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+    server.down()  # wal_level takes a restart
+    return server.up().url
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
