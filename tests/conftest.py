@@ -41,9 +41,9 @@ _ADMIN_URL = ""
 # The run's own server is thrown away at the end, so durability buys nothing there, and its WAL and flushes
 # were a large part of the suite's CPU (every migrate, seed, clone and HNSW build; with wal_level minimal a
 # relation created in a transaction is not WAL-logged at all). The kit's servers keep PostgreSQL's defaults,
-# and the crash-recovery tests run on clusters of their own.
-_THROWAWAY = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "wal_level": "minimal",
-              "max_wal_senders": "0"}  # fmt: skip
+# and the crash-recovery tests run on clusters of their own, with them.
+_RELOADED = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+_AT_START = {"wal_level": "minimal", "max_wal_senders": "0"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -53,19 +53,23 @@ def pytest_configure(config: pytest.Config) -> None:
     elif hasattr(config, "workerinput"):
         _ADMIN_URL = server.up().url  # the controller started and configured it
     else:
-        _ADMIN_URL = _throwaway_server()
+        _ADMIN_URL = server.up().url
+        if without_durability(_ADMIN_URL, restart=True):
+            server.down()
+            _ADMIN_URL = server.up().url
 
 
-def _throwaway_server() -> str:
-    url = server.up().url
+def without_durability(url: str, *, restart: bool = False) -> bool:
+    """Turn off what only protects data from a crash, on a test cluster (a superuser's URL); with `restart`,
+    also what takes a restart to change. Whether a restart is needed for it to hold."""
+    wanted = {**_RELOADED, **(_AT_START if restart else {})}
     with psycopg.connect(url, autocommit=True) as conn:
-        now = dict(conn.execute("SELECT name, setting FROM pg_settings WHERE name = ANY(%s)", [list(_THROWAWAY)]).fetchall())
-        if now == _THROWAWAY:
-            return url
-        for name, value in _THROWAWAY.items():
+        now = dict(conn.execute("SELECT name, setting FROM pg_settings WHERE name = ANY(%s)", [list(wanted)]).fetchall())
+        changed = {name: value for name, value in wanted.items() if now.get(name) != value}
+        for name, value in changed.items():
             conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
-    server.down()  # wal_level takes a restart
-    return server.up().url
+        conn.execute("SELECT pg_reload_conf()")
+    return any(name in _AT_START for name in changed)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

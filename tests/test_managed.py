@@ -7,6 +7,7 @@ Migrate, seed, explore, check, diagrams and the app path must all work through t
 
 from __future__ import annotations
 
+import functools
 import socket
 import subprocess
 import tempfile
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import without_durability
 from kit_fixtures import cli_process
 
 from dbkit import check, db, diagram, explore, server
@@ -45,6 +47,7 @@ def managed():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     current = server.up(port=port, directory=directory)
+    without_durability(current.url)  # a test cluster: what it writes need not survive a crash
     with psycopg.connect(current.url.replace("/dbkit?", "/postgres?"), autocommit=True) as admin:
         admin.execute(f"CREATE ROLE kit LOGIN PASSWORD '{PASSWORD}' CREATEDB CREATEROLE")
         admin.execute("CREATE DATABASE kitdb OWNER kit")
@@ -115,24 +118,24 @@ def test_the_explorer_reads_past_rls_only_when_asked_and_changes_nothing(managed
     assert int(explore.query(count, url=managed)["n"].iloc[0]) == 0
 
 
-def _total_memories() -> int:
+@functools.cache
+def _generated() -> dict:
+    """IBEX's seed as the kit generates it (deterministic, hashing embeddings): what the server must hold."""
     from dbkit.embed import HashingEmbedder
     from dbkit.seed import SeedContext
     from dbkit.seed.ibex import generate
 
-    tables = {t.name: t for t in generate(SeedContext("ibex_core", embed=HashingEmbedder().embed))}
-    return len(tables["memories"].rows)
+    return {t.name: t for t in generate(SeedContext("ibex_core", embed=HashingEmbedder().embed))}
+
+
+def _total_memories() -> int:
+    return len(_generated()["memories"].rows)
 
 
 def _first_org():
     """The first seeded organization and its memory count: the seed is deterministic, so they are known."""
-    from dbkit.embed import HashingEmbedder
-    from dbkit.seed import SeedContext
-    from dbkit.seed.ibex import generate
-
-    tables = {t.name: t for t in generate(SeedContext("ibex_core", embed=HashingEmbedder().embed))}
-    org = tables["organizations"].rows[0]["id"]
-    return org, sum(1 for m in tables["memories"].rows if m["org_id"] == org)
+    org = _generated()["organizations"].rows[0]["id"]
+    return org, sum(1 for m in _generated()["memories"].rows if m["org_id"] == org)
 
 
 def test_the_app_and_tenant_roles_log_in_with_derived_passwords(managed):
@@ -175,11 +178,13 @@ def test_the_kit_may_act_as_the_roles_it_creates(managed):
             "GROUP BY 1"
         ).fetchall())  # fmt: skip
     assert granted.get("ibex_tenant") is True and granted.get("ibex_app") is True and granted.get("dbkit_reader") is True
-    matrix = rlsmatrix.compute("ibex_core", managed, logins=rls.tenant_roles(managed), tables=["memories"])
+    # agents, not memories: what is measured is who the kit may act as (an UPDATE of memories maintains HNSW)
+    matrix = rlsmatrix.compute("ibex_core", managed, logins=rls.tenant_roles(managed), tables=["agents"])
     assert dict(matrix.roles)["ibex_tenant"] == "SET ROLE"
     assert all(c.select == 0 for c in matrix.cells if c.role == "ibex_tenant")  # bound to no organization: nothing
-    _, memories = _first_org()
-    assert max(c.select for c in matrix.cells if c.role == "ibex_app") == memories
+    org, _ = _first_org()
+    agents = sum(1 for a in _generated()["agents"].rows if a["org_id"] == org)
+    assert max(c.select for c in matrix.cells if c.role == "ibex_app") == agents > 0
 
 
 def test_the_rls_matrix_changes_no_password_it_was_not_asked_to(managed):
@@ -192,11 +197,11 @@ def test_the_rls_matrix_changes_no_password_it_was_not_asked_to(managed):
         conn.execute("DROP ROLE IF EXISTS someapp")
         conn.execute("CREATE ROLE someapp LOGIN PASSWORD 'app-Secret-7'")
         conn.execute("GRANT USAGE ON SCHEMA ibex_core TO someapp")
-        conn.execute("GRANT SELECT ON ibex_core.memories TO someapp")
+        conn.execute("GRANT SELECT ON ibex_core.agents TO someapp")
     # The kit's role is measured as itself; someapp, made by the administrator, is no role it may become or
     # give a password to: one line says so, after the kit's own role was measured
     with pytest.raises(UsageError, match="may not SET ROLE someapp"):
-        rlsmatrix.compute("ibex_core", managed, tables=["memories"])
+        rlsmatrix.compute("ibex_core", managed, tables=["agents"])
     app_url = managed.replace(f"kit:{PASSWORD}@", "someapp:app-Secret-7@")
     with psycopg.connect(app_url) as app, psycopg.connect(managed) as kit:  # both passwords still work
         assert app.execute("SELECT current_user").fetchone() == ("someapp",)

@@ -109,18 +109,30 @@ def throwaway_copy(db: Database, applied: list[Migration]) -> Iterator[tuple[str
         version = int(admin.execute("SHOW server_version_num").fetchone()[0])
         strategy = sql.SQL(" STRATEGY FILE_COPY") if version >= 150000 else sql.SQL("")  # the fast copy, where there is a choice
         create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        # PostgreSQL waits 5 s for a template's other sessions to leave before it refuses: ask first
+        busy = admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [target]
+        ).fetchone()[0]
+        replay = True
         try:
-            admin.execute(create + sql.SQL(" TEMPLATE {}").format(sql.Identifier(target)) + strategy)
-            where, replay = f"a copy of {target} (its rows included)", False
-        except psycopg.errors.ObjectInUse:
-            admin.execute(create)
-            where = (f"an empty database with the {len(applied)} applied migration(s) replayed, because {target} has other "
-                     "sessions and cannot be copied (close them to measure on its rows)")  # fmt: skip
-            replay = True
+            if not busy:
+                try:
+                    admin.execute(create + sql.SQL(" TEMPLATE {}").format(sql.Identifier(target)) + strategy)
+                    replay = False
+                except psycopg.errors.ObjectInUse:
+                    pass  # a session came in meanwhile
+            if replay:
+                admin.execute(create)
         except psycopg.errors.InsufficientPrivilege:
             raise ConfigError(
                 "measuring needs a throwaway database, and this role may not create one (CREATEDB); pass --no-measure"
             ) from None
+        where = (
+            f"a copy of {target} (its rows included)"
+            if not replay
+            else f"an empty database with the {len(applied)} applied migration(s) replayed, because {target} has other "
+            "sessions and cannot be copied (close them to measure on its rows)"
+        )
         try:
             url = with_database(db.url, name)
             if replay:
