@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 # it every pytest worker rewrote and compiled all test modules again (collection 9.5 s, 6.5 s with it)
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: lab test install up down clean browser-check
+.PHONY: lab test install up down clean browser-check test-ordinary-role
 
 lab: install  ## start the database, migrate, seed once, open JupyterLab on notebooks/ (prints its URL; `make lab PORT=9999`)
 	$(VENV)/$(BIN)/dbkit lab $(if $(PORT),--port $(PORT))
@@ -48,6 +48,9 @@ $(UV):
 $(VENV)/.installed: pyproject.toml uv.lock Makefile | $(UV)
 	$(UV) sync --frozen --quiet --compile-bytecode
 	touch $@
+
+test-ordinary-role: install  ## the whole suite through DATABASE_URL as a NOSUPERUSER CREATEDB CREATEROLE role (a managed server's case)
+	$(VENV)/$(BIN)/python tests/as_ordinary_role.py
 
 browser-check: install  ## the browser check alone (Debian's Chromium: apt-get install chromium); screenshots in build/browser/
 	$(VENV)/$(BIN)/python -m pytest -m browser tests/test_browser.py
