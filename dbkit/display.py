@@ -69,6 +69,8 @@ def render(frame: pd.DataFrame, *, max_rows: int = MAX_ROWS) -> str:
         more = f'<div class="dbkit-more">showing {max_rows:,} of {len(frame):,} rows</div>'
     elif len(frame) == 0:
         more = '<div class="dbkit-more">no rows</div>'
+    if frame.attrs.get("note"):  # a helper's word on what the rows mean (e.g. rows that RLS hides)
+        more += f'<div class="dbkit-more">{html.escape(str(frame.attrs["note"]))}</div>'
     return f'{_STYLE}<div class="dbkit-wrap"><table class="dbkit-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{more}</div>'
 
 

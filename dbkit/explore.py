@@ -183,7 +183,7 @@ def tables(schema: str | None = None, *, url: Any = None) -> pd.DataFrame:
             statement = sql.SQL(" UNION ALL ").join(parts)
             rows = reader.query(statement.as_string(reader.conn) if not db.is_sqlite else _sqlite_text(statement)).rows
         counts = {name: int(n) for name, n in rows}
-    return Result(
+    result = Result(
         [
             {"table": t.name, "rows": counts.get(t.name), "kind": t.kind, "size": _size(t.size_bytes), "rls": t.rls_enabled,
              "description": t.comment}
@@ -191,6 +191,15 @@ def tables(schema: str | None = None, *, url: Any = None) -> pd.DataFrame:
         ],
         columns=["table", "rows", "kind", "size", "rls", "description"],
     )  # fmt: skip
+    # An explorer that row-level security binds (no BYPASSRLS to be had, as on a managed server) counts only
+    # the rows its policies let it see: said under the table, not left to look like empty tables.
+    bound = [t.name for t in counted if t.rls_enabled]
+    if bound and not db.is_sqlite and not db.past_rls and not db.reader_bypasses_rls():
+        result.attrs["note"] = (
+            f"row-level security hides rows of {len(bound)} table(s) from the explorer here, so `rows` counts what "
+            "it may see; explore.read_past_rls() counts them all"
+        )
+    return result
 
 
 def columns(schema: str | None, table: str, *, url: Any = None) -> pd.DataFrame:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from kit_fixtures import bypasses_rls
 from pgvector import Vector
 
 from dbkit import NotFoundError, QueryError, explore
 
 
 def test_tables_columns_indexes(migrated_db):
+    # the explorer has BYPASSRLS where the kit's role may grant it (the embedded server's superuser): nothing is
+    # hidden, nothing to say under the table; an ordinary kit role's explorer is told what it does not see
+    assert ("note" in explore.tables("ibex_core", url=migrated_db).attrs) is not bypasses_rls(migrated_db)
     listing = explore.tables("iris", url=migrated_db)
     assert list(listing["table"]) == ["chains", "councils", "execution_history", "sprites"]
     assert listing["description"].notna().all() and list(listing["rows"]) == [0, 0, 0, 0]

@@ -85,6 +85,8 @@ def test_row_level_security_binds_a_reader_that_may_not_bypass_it(managed):
     migrate(managed)
     org = explore.query("SELECT count(*) AS n FROM ibex_core.memories", url=managed)
     assert int(org["n"].iloc[0]) == 0
+    counted = explore.tables("ibex_core", url=managed)  # says so, rather than look like empty tables
+    assert "row-level security hides rows of 11 table(s)" in counted.attrs["note"] and "read_past_rls()" in counted._repr_html_()
     org, memories = _first_org()
     scoped = explore.query("SELECT count(*) AS n FROM ibex_core.memories", url=managed, settings={"app.current_org_id": str(org)})
     assert int(scoped["n"].iloc[0]) == memories > 0
@@ -104,7 +106,8 @@ def test_the_explorer_reads_past_rls_only_when_asked_and_changes_nothing(managed
     assert explore.read_past_rls(url=managed) is False  # the explorer does not bypass RLS by itself here
     try:
         assert int(explore.query(count, url=managed)["n"].iloc[0]) == total
-        assert explore.tables("ibex_core", url=managed).set_index("table").loc["memories", "rows"] == total
+        counted = explore.tables("ibex_core", url=managed)
+        assert counted.set_index("table").loc["memories", "rows"] == total and "note" not in counted.attrs
         with pytest.raises(ReadOnlyError):
             explore.query("DELETE FROM ibex_core.memories", url=managed)
         with pytest.raises(QueryError, match="read-write mode must be set before any query"):  # stays read-only
