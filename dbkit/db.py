@@ -33,6 +33,8 @@ _HANDLES: dict[tuple[str, str], Database] = {}
 _GUARD = threading.Lock()
 # Settings a read may not change even for its own transaction: they are the walls around it.
 _BYPASSES = "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+# Server functions that act on other sessions of the same role (the rest need superuser or a pg_signal_* role)
+_SIGNALS = {"pg_terminate_backend", "pg_cancel_backend", "pg_log_backend_memory_contexts", "pg_signal_backend"}
 _WALLS = {"role", "session_authorization", "transaction_read_only", "default_transaction_read_only", "search_path"}
 
 
@@ -168,7 +170,7 @@ class Database:
                     conn.execute("SELECT set_config('lock_timeout', %s, true)", (lock_timeout(),))
                     lift_forced_rls(conn)
                     conn.execute("SET TRANSACTION READ ONLY")  # allowed after queries: only READ WRITE is not
-                    reader = Reader(conn)
+                    reader = Reader(conn, as_owner=True)
                     for name, value in (settings or {}).items():
                         reader.set(name, value)
                     yield reader
@@ -287,25 +289,36 @@ class Database:
 class Reader:
     """Inside `Database.reading()`: `query()` runs one read-only statement and returns `Rows`."""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, *, as_owner: bool = False) -> None:
         self.conn = conn
+        self.as_owner = as_owner  # a read past RLS: the session is the kit's own role, not dbkit_reader
 
-    def query(self, statement: Any, params: Sequence[Any] | dict[str, Any] | None = None) -> Rows:
+    def _check(self, text: str, params: Any) -> None:
         from . import sqltext
 
-        text = statement if isinstance(statement, str) else statement.as_string(self.conn)
         sqltext.one_read(text, has_params=params is not None)
+        # As the kit's role, a read could signal the kit's own other sessions (a role may end its own
+        # backends), which dbkit_reader, another role, may not: those calls are refused before anything is sent.
+        signals = self.as_owner and _SIGNALS & sqltext.functions_called(sqltext.for_parser(text, params is not None))
+        if signals:
+            raise ReadOnlyError(
+                f"{sorted(signals)[0]}() is not allowed in a read past row-level security: it runs as the kit's own "
+                "role, whose other sessions it could reach",
+                sqlstate="42501",
+            )
+
+    def query(self, statement: Any, params: Sequence[Any] | dict[str, Any] | None = None) -> Rows:
+        text = statement if isinstance(statement, str) else statement.as_string(self.conn)
+        self._check(text, params)
         with self.conn.cursor() as cur:
             cur.execute(text if isinstance(statement, str) else statement, params)
             return self._rows(cur)
 
     def queries(self, statements: Sequence[tuple[Any, Sequence[Any] | dict[str, Any] | None]]) -> list[Rows]:
         """Several reads at once, each checked as `query` checks it, sent in one round trip (pipeline mode)."""
-        from . import sqltext
-
         texts = [s if isinstance(s, str) else s.as_string(self.conn) for s, _ in statements]
         for text, (_, params) in zip(texts, statements, strict=True):
-            sqltext.one_read(text, has_params=params is not None)
+            self._check(text, params)
         with self.conn.pipeline():
             cursors = [self.conn.cursor() for _ in statements]
             for cur, (statement, params) in zip(cursors, statements, strict=True):

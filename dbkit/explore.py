@@ -63,7 +63,8 @@ def read_past_rls(on: bool = True, *, url: Any = None) -> bool:
     The explorer (`dbkit_reader`) has BYPASSRLS wherever the kit's role may grant it (a superuser, as on the
     embedded server): there this changes nothing. Where it may not (a managed server), each read then runs as
     the kit's role, the tables' owner, past FORCE ROW LEVEL SECURITY in a READ ONLY transaction that is rolled
-    back, holding the forced tables' locks while it runs (see `Database.reading`): for the kit's own databases,
+    back, holding the forced tables' locks while it runs (see `Database.reading`); calls that would reach the
+    kit's own other sessions (`pg_terminate_backend()`...) are refused then. For the kit's own databases,
     not for one an application is using. Returns whether the explorer bypasses row-level security by itself.
     """
     db = database(url)

@@ -19,6 +19,7 @@ __all__ = [
     "SqlSyntaxError",
     "Statement",
     "for_parser",
+    "functions_called",
     "named_binds",
     "one_read",
     "quote_identifier",
@@ -157,6 +158,23 @@ def _one_read(query: str, has_params: bool) -> Statement:
             sqlstate="25006",
         )
     return statement
+
+
+def functions_called(query: str) -> set[str]:
+    """The names (lower case, without schema) of the functions a statement calls anywhere in its tree."""
+    from pglast import parse_sql
+    from pglast.visitors import Visitor
+
+    class _Calls(Visitor):
+        def __init__(self) -> None:
+            self.names: set[str] = set()
+
+        def visit_FuncCall(self, ancestors: object, node: object) -> None:
+            self.names.add(node.funcname[-1].sval.lower())  # type: ignore[attr-defined]
+
+    calls = _Calls()
+    calls(parse_sql(_NON_ASCII.sub("x", query)))
+    return calls.names
 
 
 def quote_identifier(name: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import without_durability
-from kit_fixtures import cli_process
+from kit_fixtures import cli_process, digests
 
 from dbkit import check, db, diagram, explore, server
 from dbkit.errors import UsageError
@@ -119,6 +119,35 @@ def test_the_explorer_reads_past_rls_only_when_asked_and_changes_nothing(managed
     finally:
         explore.read_past_rls(False, url=managed)
     assert int(explore.query(count, url=managed)["n"].iloc[0]) == 0
+
+
+def test_a_read_past_rls_is_refused_whatever_a_read_is_refused(managed):
+    """Past RLS a read runs as the kit's own role, not dbkit_reader: every attack on the read-only path is tried
+    there too, and so is ending the kit's own other sessions, which that role could otherwise do."""
+    from test_readonly import MULTI, NOT_READS, REFUSED_BY_THE_SERVER
+
+    from dbkit.errors import QueryError, ReadOnlyError
+
+    migrate(managed)
+    seed(managed, ["iris", "syris"], if_needed=True)
+    before = digests(managed)
+    own = "FROM pg_stat_activity WHERE usename = current_user AND pid <> pg_backend_pid()"
+    reaching = [f"SELECT pg_terminate_backend(pid) {own}", f"SELECT pg_cancel_backend(pid) {own}",
+                f"SELECT count(*) FROM (SELECT pg_catalog.PG_TERMINATE_BACKEND(pid) {own}) s"]  # fmt: skip
+    explore.read_past_rls(url=managed)
+    try:
+        with psycopg.connect(managed, autocommit=True) as bystander:  # a session of the kit's role, kept alive
+            for text in MULTI + NOT_READS:
+                with pytest.raises(ReadOnlyError):
+                    explore.query(text, url=managed)
+            for text in REFUSED_BY_THE_SERVER + reaching:
+                with pytest.raises((QueryError, ReadOnlyError)) as caught:
+                    explore.query(text, url=managed)
+                assert "\n" not in str(caught.value)
+            assert bystander.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        explore.read_past_rls(False, url=managed)
+    assert digests(managed) == before
 
 
 @functools.cache
