@@ -26,13 +26,14 @@ if TYPE_CHECKING:
     import psycopg
     from sqlalchemy import Engine
 
-__all__ = ["Database", "Reader", "Rows", "database", "forget", "lift_forced_rls", "past_forced_rls", "scalar"]
+__all__ = ["BYPASSES_RLS", "Database", "Reader", "Rows", "database", "forget", "lift_forced_rls", "past_forced_rls", "scalar"]
 
 _log = logging.getLogger("dbkit")
 _HANDLES: dict[tuple[str, str], Database] = {}
 _GUARD = threading.Lock()
 # Settings a read may not change even for its own transaction: they are the walls around it.
-_BYPASSES = "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+# Whether the current role skips row-level security (the one way the kit asks it)
+BYPASSES_RLS = "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
 # Server functions that act on other sessions of the same role (the rest need superuser or a pg_signal_* role)
 _SIGNALS = {"pg_terminate_backend", "pg_cancel_backend", "pg_log_backend_memory_contexts", "pg_signal_backend"}
 _WALLS = {"role", "session_authorization", "transaction_read_only", "default_transaction_read_only", "search_path"}
@@ -155,7 +156,7 @@ class Database:
         with self._lock:
             if self._reader_bypasses is None:
                 with self.reading(past_rls=False) as reader:
-                    self._reader_bypasses = bool(reader.query(_BYPASSES).rows[0][0])
+                    self._reader_bypasses = bool(reader.query(BYPASSES_RLS).rows[0][0])
             return self._reader_bypasses
 
     @contextlib.contextmanager

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import roles
-from .db import database, make_engine
+from .db import BYPASSES_RLS, database, make_engine
 from .errors import RLSContextError
 from .url import Resolved
 
@@ -47,7 +47,7 @@ __all__ = [
 APP_ROLE = "ibex_app"
 TENANT_GROUP = "ibex_tenant"  # every per-organization login role is a member (sql/ibex/0006_tenant_binding.sql)
 _SET_ORG = text("SELECT set_config('app.current_org_id', :org, true)")
-_BYPASSES = text("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+_BYPASSES = text(BYPASSES_RLS)
 
 
 def app_engine(url: Any = None, **kwargs: Any) -> Engine:

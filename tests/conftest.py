@@ -87,23 +87,24 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"database: PostgreSQL {version}, {where}"]
 
 
-def create_database(template: str | None = None) -> str:
-    """A new database (empty, or a file copy of `template`); its URL."""
+def create_database(template: str | None = None, *, on: str | None = None) -> str:
+    """A new database (empty, or a file copy of `template`) on the run's server (or the server of `on`); its URL."""
+    admin = on or _ADMIN_URL
     name = f"dbkit_test_{uuid.uuid4().hex[:10]}"
     statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     if template:
         statement += sql.SQL(" TEMPLATE {} STRATEGY FILE_COPY").format(sql.Identifier(template))
-    with psycopg.connect(_ADMIN_URL, autocommit=True) as conn:
+    with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(statement)
-    return with_database(_ADMIN_URL, name)
+    return with_database(admin, name)
 
 
-def drop_database(url: str) -> None:
-    _drop(database_of(url))
+def drop_database(url: str, *, on: str | None = None) -> None:
+    _drop(database_of(url), on=on)
 
 
-def _drop(name: str) -> None:
-    with psycopg.connect(_ADMIN_URL, autocommit=True) as conn:
+def _drop(name: str, *, on: str | None = None) -> None:
+    with psycopg.connect(on or _ADMIN_URL, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
@@ -126,14 +127,10 @@ def embedded_migrated_db(request, embedded_url):
     if _EMBEDDED:
         yield request.getfixturevalue("migrated_db")
         return
-    name = f"dbkit_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(embedded_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = with_database(embedded_url, name)
+    url = create_database(on=embedded_url)
     migrate(url)
     yield url
-    with psycopg.connect(embedded_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    drop_database(url, on=embedded_url)
 
 
 @pytest.fixture
