@@ -8,17 +8,21 @@
   `without_the_kit(matrix, url)`: an RLS matrix less the kit's own role;
 - `insert_row(conn, table, row)`: INSERT ... RETURNING * with identifiers quoted and JSON wrapped;
 - `digests(url, schemas)`: row count and md5 of every table, to compare contents;
-- `cli(*args)`: the `dbkit` command in process (CliRunner), `cli_process(*args)` in a subprocess.
+- `cli(*args)`: the `dbkit` command in process (CliRunner), `cli_process(*args)` in a subprocess;
+- `mermaid_parse(texts)`: Mermaid's own parser under Node, one process per session.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -28,6 +32,8 @@ from psycopg.types.json import Jsonb
 
 from dbkit import registry
 from dbkit.db import lift_forced_rls
+
+MERMAID = Path(__file__).resolve().parent.parent / ".tools" / "mermaid" / "parse.mjs"
 
 
 @pytest.fixture
@@ -203,3 +209,34 @@ class SqlDir:
 @pytest.fixture
 def sql_dir(tmp_path) -> SqlDir:
     return SqlDir(tmp_path / "sql")
+
+
+@pytest.fixture(scope="session")
+def mermaid_parse():
+    """Mermaid 11.10's own parser under Node (installed by `make install` into .tools/mermaid)."""
+    if not MERMAID.exists():
+        if shutil.which("npm"):
+            pytest.fail("the Mermaid parser is not installed: run `make install` (npm is there)")
+        pytest.skip("no Node.js/npm on this machine: the Mermaid parser cannot run")
+
+    # One Node process for the session (a JSON list per line, its results as a line): each start loads jsdom
+    # and Mermaid again, ~0.6 s of CPU.
+    node = subprocess.Popen(["node", str(MERMAID)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+
+    def parse(texts: list[str]) -> list[dict]:
+        assert node.stdin and node.stdout
+        node.stdin.write(json.dumps(texts) + "\n")
+        node.stdin.flush()
+        line = node.stdout.readline()
+        assert line, f"the Mermaid parser ended: {node.stderr.read() if node.stderr else ''}"
+        return json.loads(line)
+
+    yield parse
+    node.stdin.close()  # type: ignore[union-attr]
+    try:
+        node.wait(timeout=30)
+    finally:
+        node.kill()
+        node.stdout.close()  # type: ignore[union-attr]
+        node.stderr.close()  # type: ignore[union-attr]

@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import random
 import re
-import shutil
-import subprocess
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from dbkit import UsageError, catalog, diagram, registry
 from dbkit.migrate import migrate
-
-MERMAID = Path(__file__).resolve().parent.parent / ".tools" / "mermaid" / "parse.mjs"
-
-
-@pytest.fixture(scope="session")
-def mermaid_parse():
-    """Mermaid 11.10's own parser under Node (installed by `make install` into .tools/mermaid)."""
-    if not MERMAID.exists():
-        if shutil.which("npm"):
-            pytest.fail("the Mermaid parser is not installed: run `make install` (npm is there)")
-        pytest.skip("no Node.js/npm on this machine: the Mermaid parser cannot run")
-
-    def parse(texts: list[str]) -> list[dict]:
-        done = subprocess.run(["node", str(MERMAID)], input=json.dumps(texts), capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)
-
-    return parse
 
 
 def _entities(markup: str) -> list[str]:

@@ -9,11 +9,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import test_diagram
 
 from dbkit import catalog, db, docs
-
-mermaid_parse = test_diagram.mermaid_parse  # the fixture: Mermaid's own parser under Node
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "docs" / "schema"
