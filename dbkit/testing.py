@@ -95,8 +95,8 @@ def seeded_template(lock_dir: Path, name: str) -> str:
     return name
 
 
-def clone(template: str | None = None) -> str:
-    """A new database (a file copy of `template`, or empty); its URL."""
+def clone(template: str | None = None, *, on: str | None = None) -> str:
+    """A new database (a copy of `template`, or empty) on the run's server (or the server of the URL `on`); its URL."""
     import psycopg
     from psycopg import sql
 
@@ -105,21 +105,25 @@ def clone(template: str | None = None) -> str:
     name = f"dbkit_test_{uuid.uuid4().hex[:10]}"
     statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     if template:
-        statement += sql.SQL(" TEMPLATE {} STRATEGY FILE_COPY").format(sql.Identifier(template))
-    admin = _admin_url()
+        # PostgreSQL's default strategy (WAL_LOG) copies through the buffer cache; FILE_COPY checkpoints twice,
+        # flushing whatever the other tests left dirty. For the 28 MB seeded template: 0.07 s against 0.36 s
+        # on a busy test server, 0.15 s against 0.24 s on a durable one.
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+    admin = on or _admin_url()
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(statement)
     return with_database(admin, name)
 
 
-def drop(name_or_url: str) -> None:
+def drop(name_or_url: str, *, on: str | None = None) -> None:
+    """DROP DATABASE ... WITH (FORCE), on the run's server (or the server of the URL `on`)."""
     import psycopg
     from psycopg import sql
 
     from .url import database_of
 
     name = database_of(name_or_url) if "://" in name_or_url else name_or_url
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+    with psycopg.connect(on or _admin_url(), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 

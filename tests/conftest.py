@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import psycopg
@@ -24,7 +23,7 @@ from psycopg import sql
 
 # Before dbkit reads it: the run's own embedded server, never the user's default one. Workers of one
 # xdist run share it (the same run id), separate runs do not.
-from dbkit.testing import run_dir, template
+from dbkit.testing import clone, drop, run_dir, template
 
 _EMBEDDED = not os.environ.get("DATABASE_URL")
 _TMP = run_dir()
@@ -32,7 +31,7 @@ os.environ["DBKIT_DATA_DIR"] = str(_TMP / "pg")
 
 from dbkit import server  # noqa: E402
 from dbkit.migrate import migrate  # noqa: E402
-from dbkit.url import database_of, mask, with_database  # noqa: E402
+from dbkit.url import mask  # noqa: E402
 
 pytest_plugins = ["kit_fixtures"]
 _ADMIN_URL = ""
@@ -48,6 +47,10 @@ _AT_START = {"wal_level": "minimal", "max_wal_senders": "0"}
 
 def pytest_configure(config: pytest.Config) -> None:
     global _ADMIN_URL
+    # xdist hands out modules largest first by their number of tests; pytest_collection_modifyitems orders
+    # them by what they start instead, and the controller must keep that order.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
     if not _EMBEDDED:
         _ADMIN_URL = os.environ["DATABASE_URL"]
     elif hasattr(config, "workerinput"):
@@ -57,6 +60,18 @@ def pytest_configure(config: pytest.Config) -> None:
         if without_durability(_ADMIN_URL, restart=True):
             server.down()
             _ADMIN_URL = server.up().url
+
+
+# Modules that start processes of their own (kernels, servers, a browser) take seconds each; the rest take a
+# fraction of one. Handed out first, the long ones cannot be what a worker is still running when the other is
+# done: the short ones fill the end (measured: the last module of `-m "not notebooks"` was the bench's, 6 s).
+_LONG = ("browser", "notebooks", "servers")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    long = {item.path for item in items if any(item.get_closest_marker(mark) for mark in _LONG)}
+    count = {path: sum(item.path == path for item in items) for path in {item.path for item in items}}
+    items.sort(key=lambda item: (item.path not in long, -count[item.path] if item.path not in long else 0))
 
 
 def without_durability(url: str, *, restart: bool = False) -> bool:
@@ -88,24 +103,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def create_database(template: str | None = None, *, on: str | None = None) -> str:
-    """A new database (empty, or a file copy of `template`) on the run's server (or the server of `on`); its URL."""
-    admin = on or _ADMIN_URL
-    name = f"dbkit_test_{uuid.uuid4().hex[:10]}"
-    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-    if template:
-        statement += sql.SQL(" TEMPLATE {} STRATEGY FILE_COPY").format(sql.Identifier(template))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(statement)
-    return with_database(admin, name)
+    """A new database (empty, or a copy of `template`) on the run's server (or the server of `on`); its URL."""
+    return clone(template, on=on or _ADMIN_URL)
 
 
 def drop_database(url: str, *, on: str | None = None) -> None:
-    _drop(database_of(url), on=on)
-
-
-def _drop(name: str, *, on: str | None = None) -> None:
-    with psycopg.connect(on or _ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    drop(url, on=on or _ADMIN_URL)
 
 
 @pytest.fixture(scope="session")
