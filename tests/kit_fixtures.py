@@ -7,7 +7,8 @@
 - `owner_conn(url)`: the URL's role seeing every row, rolled back; `bypasses_rls(url)`; `reads_every_row(url)`;
   `without_the_kit(matrix, url)`: an RLS matrix less the kit's own role;
 - `insert_row(conn, table, row)`: INSERT ... RETURNING * with identifiers quoted and JSON wrapped;
-- `digests(url, schemas)`: row count and md5 of every table, to compare contents;
+- `digests(url, schemas)`: row count and a hash of the rows of every table, to compare contents;
+- `row_versions(url, schemas)`: every table's columns and row versions, to see that nothing was written;
 - `cli(*args)`: the `dbkit` command in process (CliRunner), `cli_process(*args)` in a subprocess;
 - `mermaid_parse(texts)`: Mermaid's own parser under Node, one process per session.
 """
@@ -157,6 +158,38 @@ def digests(url: str, schemas: list[str] | None = None) -> dict[str, tuple[int, 
             each.format(sql.Literal(f"{schema}.{table}"), sql.Identifier(schema, table)) for schema, table in tables
         )
         return {name: (count, digest) for name, count, digest in conn.execute(query)}
+
+
+def row_versions(url: str, schemas: list[str] | None = None) -> dict[str, tuple[str, int, str]]:
+    """Per table: its columns, its row count and a hash of its rows' versions (ctid, xmin).
+
+    Equal before and after means nothing was inserted, updated (even to the same values), deleted or rewritten,
+    and no column added, dropped or retyped, in between; VACUUM and reads change nothing. For one database over
+    time only: two databases with the same rows differ (compare those with `digests`). No row is turned into
+    text, vectors included: 6 ms for the seeded schemas, where `digests` takes 60 ms, and the read-only tests
+    take one before and after each of their attacks.
+    """
+    schemas = schemas or [e.schema for e in registry.with_seed()]
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction(force_rollback=True):
+        lift_forced_rls(conn, schemas)  # the rows an owner that is no superuser would not see count too
+        tables = conn.execute(
+            "SELECT n.nspname, c.relname, string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', '"
+            " ORDER BY a.attnum) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+            " WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p') GROUP BY 1, 2 ORDER BY 1, 2",
+            (schemas,),
+        ).fetchall()
+        if not tables:
+            return {}
+        each = sql.SQL(
+            "SELECT {}, count(*), coalesce(sum(hashtextextended(t.ctid::text || ' ' || t.xmin::text, 0)::numeric), 0)::text"
+            " FROM {} t"
+        )
+        query = sql.SQL(" UNION ALL ").join(
+            each.format(sql.Literal(f"{schema}.{table}"), sql.Identifier(schema, table)) for schema, table, _ in tables
+        )
+        columns = {f"{schema}.{table}": names for schema, table, names in tables}
+        return {name: (columns[name], count, versions) for name, count, versions in conn.execute(query)}
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from kit_fixtures import digests
+from kit_fixtures import row_versions
 
 from dbkit import QueryError, ReadOnlyError, db, explore, roles
 
@@ -69,9 +69,33 @@ REFUSED_BY_THE_SERVER = [
 ]
 
 
+WRITES = [
+    "INSERT INTO t.rows VALUES (4, 'four')",
+    "UPDATE t.rows SET name = name WHERE id = 2",  # the same value: still a write
+    "DELETE FROM t.rows WHERE id = 3",
+    "ALTER TABLE t.rows ADD COLUMN planted int",  # no row is rewritten
+    "ALTER TABLE t.rows ALTER COLUMN name TYPE varchar(20)",
+    "TRUNCATE t.rows; INSERT INTO t.rows VALUES (1, 'one'), (2, 'two'), (3, 'three')",  # the same rows again
+    "CREATE TABLE t.planted (i int)",
+]
+NOT_WRITES = ["SELECT * FROM t.rows", "VACUUM (FREEZE, ANALYZE) t.rows", "CREATE INDEX ON t.rows (name)",
+              "BEGIN; DELETE FROM t.rows; ROLLBACK"]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", WRITES + NOT_WRITES)
+def test_the_check_that_nothing_was_written_sees_every_write(fresh_db, text):
+    """What the attacks below are judged by: `row_versions` must change with any write, and only with one."""
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA t; CREATE TABLE t.rows (id int PRIMARY KEY, name text)")
+        conn.execute("INSERT INTO t.rows VALUES (1, 'one'), (2, 'two'), (3, 'three')")
+        first = row_versions(fresh_db, ["t"])
+        conn.execute(text)
+    assert (row_versions(fresh_db, ["t"]) != first) is (text in WRITES)
+
+
 @pytest.fixture(scope="module")
 def before(seeded_clone):
-    return digests(seeded_clone)
+    return row_versions(seeded_clone)
 
 
 @pytest.mark.parametrize("text", MULTI)
@@ -80,7 +104,7 @@ def test_more_than_one_statement_is_refused_before_anything_is_sent(seeded_clone
         explore.query(text, url=seeded_clone)
     with pytest.raises(ReadOnlyError):
         explore.explain(text, url=seeded_clone)
-    assert digests(seeded_clone) == before
+    assert row_versions(seeded_clone) == before
 
 
 @pytest.mark.parametrize("text", NOT_READS)
@@ -88,7 +112,7 @@ def test_a_statement_that_is_not_a_read_is_refused_before_it_runs(seeded_clone, 
     with pytest.raises(ReadOnlyError, match="is not a read") as caught:
         explore.query(text, url=seeded_clone)
     assert "\n" not in str(caught.value) and "explore.write()" in str(caught.value)
-    assert digests(seeded_clone) == before
+    assert row_versions(seeded_clone) == before
 
 
 @pytest.mark.parametrize("text", REFUSED_BY_THE_SERVER)
@@ -96,7 +120,7 @@ def test_reads_that_would_write_or_reach_the_server_are_refused_by_it(seeded_clo
     with pytest.raises(QueryError, match=r"SQLSTATE (25006|42501|0A000|55000|25001)") as caught:
         explore.query(text, url=seeded_clone)
     assert "\n" not in str(caught.value)
-    assert digests(seeded_clone) == before
+    assert row_versions(seeded_clone) == before
 
 
 def test_the_reader_holds_no_superuser_power(seeded_clone):
