@@ -57,9 +57,14 @@ def run_dir() -> Path:
     return folder
 
 
-def template() -> str:
-    """The run's seeded template database (built by whichever process asks first)."""
-    return seeded_template(run_dir(), f"dbkit_tpl_{run_id()}")
+def template(*, seeded: bool = True) -> str:
+    """The run's seeded template database, or with `seeded=False` its migrated one (built by whichever process
+    asks first): a copy of either costs a fraction of migrating (0.03 s against 0.3 s) and of seeding."""
+    return seeded_template(run_dir(), _template_name(seeded), seeded=seeded)
+
+
+def _template_name(seeded: bool) -> str:
+    return f"dbkit_{'tpl' if seeded else 'mig'}_{run_id()}"
 
 
 def _admin_url() -> str:
@@ -68,8 +73,8 @@ def _admin_url() -> str:
     return resolve().url
 
 
-def seeded_template(lock_dir: Path, name: str) -> str:
-    """The name of a database migrated and seeded once per run (whoever gets the lock first builds it)."""
+def seeded_template(lock_dir: Path, name: str, *, seeded: bool = True) -> str:
+    """The name of a database migrated (and seeded) once per run (whoever gets the lock first builds it)."""
     from filelock import FileLock
 
     with FileLock(str(lock_dir / f"{name}.lock")):
@@ -89,7 +94,8 @@ def seeded_template(lock_dir: Path, name: str) -> str:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             url = with_database(admin, name)
             migrate(url)
-            seed(url)
+            if seeded:
+                seed(url)
             db.forget()  # no connection may stay open on a template about to be copied
             done.write_text(url)
     return name
@@ -236,15 +242,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before a conftest stops the server the template lives on
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """The process that started the run (not an xdist worker, not a pytest a test started) drops the template."""
+    """The process that started the run (not an xdist worker, not a pytest a test started) drops the templates."""
     if hasattr(config, "workerinput") or not _OWNER:
         return
-    name = f"dbkit_tpl_{run_id()}"
-    done = run_dir() / f"{name}.done"
-    if done.exists():
-        with contextlib.suppress(Exception):
-            drop(name)
-        done.unlink(missing_ok=True)
+    for name in (_template_name(True), _template_name(False)):
+        done = run_dir() / f"{name}.done"
+        if done.exists():
+            with contextlib.suppress(Exception):
+                drop(name)
+            done.unlink(missing_ok=True)
 
 
 def _folders(config: pytest.Config) -> list[Path]:

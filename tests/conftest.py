@@ -3,12 +3,13 @@
 Databases, cheapest first:
 - `fresh_db`: a new, empty database per test;
 - `migrated_db`: one migrated database for the session (read it, don't change its schema);
+- `migrated_clone`: a test's own copy of the migrated template, to change its schema;
 - `seeded_db`: a seeded database (all schemas, seed 42) for the session: read it only;
-- `seeded_clone`: a module's own copy of the seeded template (`CREATE DATABASE ... TEMPLATE`, a file
-  copy), for tests and notebooks that write.
+- `seeded_clone`: a module's own copy of the seeded template (`CREATE DATABASE ... TEMPLATE`), for tests
+  and notebooks that write.
 
-Under pytest-xdist (`-n 2`) the workers share the server and the template: the first worker to get
-there builds the template under a file lock, the others wait for it and clone it.
+Under pytest-xdist (`-n 2`) the workers share the server and the templates: the first worker to need one
+builds it under a file lock, the others wait for it and clone it.
 """
 
 from __future__ import annotations
@@ -147,9 +148,19 @@ def fresh_db():
 @pytest.fixture(scope="session")
 def migrated_db():
     """The URL of a database where every migration of `sql/` is applied (shared: don't change its schema)."""
-    url = create_database()
-    migrate(url)
+    url = create_database(template(seeded=False))
     yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def migrated_clone():
+    """A test's own migrated database (a copy of the run's migrated template), dropped after it: change its schema freely."""
+    url = create_database(template(seeded=False))
+    yield url
+    from dbkit import db
+
+    db.forget()
     drop_database(url)
 
 

@@ -66,12 +66,11 @@ def test_each_kind_of_alembic_drift_is_reported(migrated_db):
         ("COMMENT ON TABLE iris.chains IS NULL", "table iris.chains has no comment: add COMMENT ON TABLE"),
     ],
 )  # fmt: skip
-def test_what_alembic_does_not_compare_is_compared_from_the_catalog(fresh_db, change, says):
-    migrate(fresh_db, ["iris", "ibex"])
-    with dbkit.connect(fresh_db) as conn:
+def test_what_alembic_does_not_compare_is_compared_from_the_catalog(migrated_clone, change, says):
+    with dbkit.connect(migrated_clone) as conn:
         conn.execute(change)
     with pytest.raises(DriftError) as caught:  # check() is differences() that raises: one comparison, not two
-        check(fresh_db, ["iris", "ibex"])
+        check(migrated_clone, ["iris", "ibex"])
     found = [s for diffs in caught.value.differences.values() for s in diffs]
     assert any(says in s for s in found), found
     assert "run `dbkit check` to list them" in str(caught.value)
@@ -90,10 +89,9 @@ def test_unmigrated_schema_says_what_to_do(fresh_db):
 
 
 @pytest.mark.parametrize("drop", ["ALTER TABLE iris.councils DROP COLUMN rules", "DROP INDEX iris.idx_councils_domain"])
-def test_cli_exits_nonzero_on_drift(cli, fresh_db, drop):
-    migrate(fresh_db, ["iris"])
-    with dbkit.connect(fresh_db) as conn:
+def test_cli_exits_nonzero_on_drift(cli, migrated_clone, drop):
+    with dbkit.connect(migrated_clone) as conn:
         conn.execute(drop)
-    done = cli("check", "iris", "--url", fresh_db)
+    done = cli("check", "iris", "--url", migrated_clone)
     assert done.code == 1 and "iris           1 difference(s)" in done.stdout
     assert "is in the models but missing from the database" in done.stdout
