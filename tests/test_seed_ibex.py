@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 from kit_fixtures import owner_conn
 from psycopg import sql
 
-from dbkit.embed import HashingEmbedder, embed, embedder
+from dbkit.embed import embed, embedder
 from dbkit.seed import SeedContext
 from dbkit.seed.ibex import PARAPHRASES, generate, space
 
@@ -141,12 +142,10 @@ def test_paraphrases_find_their_memory_first(seeded_db):
 
 
 def _generate(seed_value: int, scale: int = 1, calls: list | None = None):
-    hashing = HashingEmbedder()  # fast and deterministic: these tests are about everything but the vectors
-
-    def counted(texts):
+    def counted(texts):  # these tests are about everything but the vectors: zeros, not even the hashing fallback's
         if calls is not None:
             calls.append(len(texts))
-        return hashing.embed(texts)
+        return np.zeros((len(texts), 384), np.float32)
 
     return generate(SeedContext("ibex_core", seed=seed_value, scale=scale, embed=counted))
 
