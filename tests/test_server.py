@@ -227,7 +227,8 @@ def test_up_right_after_the_postmaster_was_killed_mid_seed_keeps_what_was_commit
     seed(first.url, ["iris"])
     before = digests(first.url, ["iris"])
     env = {**_env(data_dir), "DBKIT_EMBEDDER": "hashing"}
-    seeding = subprocess.Popen([sys.executable, "-m", "dbkit", "seed", "orchestrator", "syris", "--scale", "20"], env=env,
+    # --scale 5: its COPYs run for ~0.8 s here (the poll below is every 0.05 s); --scale 20 only waited longer
+    seeding = subprocess.Popen([sys.executable, "-m", "dbkit", "seed", "orchestrator", "syris", "--scale", "5"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and not _copying(first.url):
