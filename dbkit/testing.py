@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["NotebookFile", "canonical", "clone", "drop", "run_dir", "run_id", "same", "seeded_template", "template"]
+__all__ = ["NotebookFile", "canonical", "clone", "drop", "run_dir", "run_id", "same", "template"]
 
 _SNAPSHOT_DIR = "__snapshots__"
 # Whether this process started the run: it set DBKIT_TEST_RUN, which its xdist workers and any pytest a
@@ -60,7 +60,7 @@ def run_dir() -> Path:
 def template(*, seeded: bool = True) -> str:
     """The run's seeded template database, or with `seeded=False` its migrated one (built by whichever process
     asks first): a copy of either costs a fraction of migrating (0.03 s against 0.3 s) and of seeding."""
-    return seeded_template(run_dir(), _template_name(seeded), seeded=seeded)
+    return _build_template(run_dir(), _template_name(seeded), seeded=seeded)
 
 
 def _template_name(seeded: bool) -> str:
@@ -73,7 +73,7 @@ def _admin_url() -> str:
     return resolve().url
 
 
-def seeded_template(lock_dir: Path, name: str, *, seeded: bool = True) -> str:
+def _build_template(lock_dir: Path, name: str, *, seeded: bool = True) -> str:
     """The name of a database migrated (and seeded) once per run (whoever gets the lock first builds it)."""
     from filelock import FileLock
 

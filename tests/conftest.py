@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -71,8 +73,8 @@ _LONG = ("browser", "notebooks", "servers")
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     long = {item.path for item in items if any(item.get_closest_marker(mark) for mark in _LONG)}
-    count = {path: sum(item.path == path for item in items) for path in {item.path for item in items}}
-    items.sort(key=lambda item: (item.path not in long, -count[item.path] if item.path not in long else 0))
+    count = Counter(item.path for item in items)  # the rest as xdist would order them: most tests first
+    items.sort(key=lambda item: (item.path not in long, 0 if item.path in long else -count[item.path]))
 
 
 def without_durability(url: str, *, restart: bool = False) -> bool:
@@ -148,20 +150,13 @@ def fresh_db():
 @pytest.fixture(scope="session")
 def migrated_db():
     """The URL of a database where every migration of `sql/` is applied (shared: don't change its schema)."""
-    url = create_database(template(seeded=False))
-    yield url
-    drop_database(url)
+    yield from _copy_of(template(seeded=False))
 
 
 @pytest.fixture
 def migrated_clone():
     """A test's own migrated database (a copy of the run's migrated template), dropped after it: change its schema freely."""
-    url = create_database(template(seeded=False))
-    yield url
-    from dbkit import db
-
-    db.forget()
-    drop_database(url)
+    yield from _copy_of(template(seeded=False))
 
 
 @pytest.fixture(scope="session")
@@ -170,18 +165,18 @@ def seeded_db():
 
     A copy, not the template itself: a connection left open on the template would stop every clone.
     """
-    url = create_database(template())
-    yield url
-    from dbkit import db
-
-    db.forget()
-    drop_database(url)
+    yield from _copy_of(template())
 
 
 @pytest.fixture(scope="module")
 def seeded_clone():
     """A module's own copy of the seeded template, dropped after the module: write to it freely."""
-    url = create_database(template())
+    yield from _copy_of(template())
+
+
+def _copy_of(template: str) -> Iterator[str]:
+    """A copy of `template` while the fixture lasts; then the kit's handles on it are closed and it is dropped."""
+    url = create_database(template)
     yield url
     from dbkit import db
 

@@ -139,25 +139,9 @@ def digests(url: str, schemas: list[str] | None = None) -> dict[str, tuple[int, 
     """Row count and a hash of the multiset of rows' text, per table: equal digests mean equal contents.
 
     Order-independent (a sum of 64-bit row hashes, not an md5 of the sorted rows) and one query for all
-    tables: the suite takes digests before and after every attack on a database, and sorting every row's
-    text (vectors included) cost 0.17 s a time.
+    tables: sorting every row's text (vectors included) cost 0.17 s a time.
     """
-    schemas = schemas or [e.schema for e in registry.with_seed()]
-    # Rolled back: past forced row-level security for an owner that is no superuser (see lift_forced_rls)
-    with psycopg.connect(url, autocommit=True) as conn, conn.transaction(force_rollback=True):
-        lift_forced_rls(conn, schemas)
-        tables = conn.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = ANY(%s) "
-            "AND table_type = 'BASE TABLE' ORDER BY 1, 2",
-            (schemas,),
-        ).fetchall()
-        if not tables:
-            return {}
-        each = sql.SQL("SELECT {}, count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text FROM {} t")
-        query = sql.SQL(" UNION ALL ").join(
-            each.format(sql.Literal(f"{schema}.{table}"), sql.Identifier(schema, table)) for schema, table in tables
-        )
-        return {name: (count, digest) for name, count, digest in conn.execute(query)}
+    return {name: (count, digest) for name, (_, count, digest) in _per_table(url, schemas, sql.SQL("t::text")).items()}
 
 
 def row_versions(url: str, schemas: list[str] | None = None) -> dict[str, tuple[str, int, str]]:
@@ -169,9 +153,16 @@ def row_versions(url: str, schemas: list[str] | None = None) -> dict[str, tuple[
     text, vectors included: 6 ms for the seeded schemas, where `digests` takes 60 ms, and the read-only tests
     take one before and after each of their attacks.
     """
+    return _per_table(url, schemas, sql.SQL("t.ctid::text || ' ' || t.xmin::text"))
+
+
+def _per_table(url: str, schemas: list[str] | None, row_text: sql.Composable) -> dict[str, tuple[str, int, str]]:
+    """Per table of `schemas` (default: the registry's seeded ones): its columns, its row count and the sum of
+    a 64-bit hash of `row_text` (an SQL expression over the row `t`) over its rows, in one query."""
     schemas = schemas or [e.schema for e in registry.with_seed()]
+    # Rolled back: past forced row-level security for an owner that is no superuser (see lift_forced_rls)
     with psycopg.connect(url, autocommit=True) as conn, conn.transaction(force_rollback=True):
-        lift_forced_rls(conn, schemas)  # the rows an owner that is no superuser would not see count too
+        lift_forced_rls(conn, schemas)
         tables = conn.execute(
             "SELECT n.nspname, c.relname, string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', '"
             " ORDER BY a.attnum) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
@@ -181,15 +172,12 @@ def row_versions(url: str, schemas: list[str] | None = None) -> dict[str, tuple[
         ).fetchall()
         if not tables:
             return {}
-        each = sql.SQL(
-            "SELECT {}, count(*), coalesce(sum(hashtextextended(t.ctid::text || ' ' || t.xmin::text, 0)::numeric), 0)::text"
-            " FROM {} t"
-        )
+        each = sql.SQL("SELECT {}, count(*), coalesce(sum(hashtextextended({}, 0)::numeric), 0)::text FROM {} t")
         query = sql.SQL(" UNION ALL ").join(
-            each.format(sql.Literal(f"{schema}.{table}"), sql.Identifier(schema, table)) for schema, table, _ in tables
+            each.format(sql.Literal(f"{schema}.{table}"), row_text, sql.Identifier(schema, table)) for schema, table, _ in tables
         )
         columns = {f"{schema}.{table}": names for schema, table, names in tables}
-        return {name: (columns[name], count, versions) for name, count, versions in conn.execute(query)}
+        return {name: (columns[name], count, digest) for name, count, digest in conn.execute(query)}
 
 
 @dataclass
